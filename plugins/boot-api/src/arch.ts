@@ -1,0 +1,75 @@
+/**
+ * Architecture names. The boot API keys everything on iPXE's own pair `${buildarch}-${platform}`
+ * (`i386-pcbios`, `x86_64-efi`, `arm64-efi`, …) — the same string ScriptRenderContext.arch carries.
+ * PXE names from DHCP (option 93: `bios`, `uefi-x86_64` …) map onto it.
+ */
+export type Platform = 'pcbios' | 'efi';
+
+const BUILDARCHES = new Set(['i386', 'x86_64', 'arm32', 'arm64', 'riscv32', 'riscv64', 'loong64']);
+const PLATFORMS = new Set<string>(['pcbios', 'efi']);
+
+const PXE_NAMES: Record<string, string> = {
+  bios: 'i386-pcbios',
+  'uefi-ia32': 'i386-efi',
+  'uefi-x86_64': 'x86_64-efi',
+  'uefi-x86_64-http': 'x86_64-efi',
+  'uefi-arm32': 'arm32-efi',
+  'uefi-arm64': 'arm64-efi',
+  'uefi-arm64-http': 'arm64-efi',
+};
+
+export interface ArchQuery {
+  arch?: string;
+  buildarch?: string;
+  platform?: string;
+}
+
+/** The normalised architecture for what a client sent, or `unknown`. Never returns anything else. */
+export function normaliseArch(q: ArchQuery): string {
+  const arch = q.arch?.toLowerCase();
+  const platform = q.platform?.toLowerCase();
+  const buildarch = q.buildarch?.toLowerCase();
+  if (arch) {
+    if (PXE_NAMES[arch]) return PXE_NAMES[arch];
+    const m = /^([a-z0-9_]+)-(pcbios|efi)$/.exec(arch);
+    if (m && BUILDARCHES.has(m[1])) return arch;
+    if (BUILDARCHES.has(arch) && platform && PLATFORMS.has(platform)) return `${arch}-${platform}`;
+  }
+  if (buildarch && BUILDARCHES.has(buildarch) && platform && PLATFORMS.has(platform)) return `${buildarch}-${platform}`;
+  if (platform === 'pcbios') return 'i386-pcbios';
+  return 'unknown';
+}
+
+export function platformOf(arch: string | undefined): Platform | undefined {
+  if (!arch) return undefined;
+  if (arch.endsWith('-efi')) return 'efi';
+  if (arch.endsWith('-pcbios')) return 'pcbios';
+  return undefined;
+}
+
+/**
+ * Does a group's arch selector match an architecture? A selector is a full name (`x86_64-efi`), a
+ * platform (`efi`, `pcbios`, or `bios`/`uefi` as aliases) or a buildarch (`arm64`).
+ */
+export function archMatches(selector: string, arch: string | undefined): boolean {
+  if (!arch) return false;
+  const [b, p] = arch.split('-');
+  const s = selector.toLowerCase();
+  if (s === arch) return true;
+  if (s === 'bios' || s === 'pcbios') return p === 'pcbios';
+  if (s === 'uefi' || s === 'efi') return p === 'efi';
+  return s === b;
+}
+
+/** Could some architecture satisfy both selectors? (for group tie detection) */
+export function archSelectorsOverlap(a: string, b: string): boolean {
+  const all = [...BUILDARCHES].flatMap((x) => [`${x}-pcbios`, `${x}-efi`]);
+  return all.some((arch) => archMatches(a, arch) && archMatches(b, arch));
+}
+
+export function isArchSelector(s: string): boolean {
+  const v = s.toLowerCase();
+  if (['bios', 'pcbios', 'uefi', 'efi'].includes(v) || BUILDARCHES.has(v)) return true;
+  const m = /^([a-z0-9_]+)-(pcbios|efi)$/.exec(v);
+  return Boolean(m && BUILDARCHES.has(m[1]));
+}

@@ -1,0 +1,24 @@
+/**
+ * MAC addresses as machines and people write them: `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF`
+ * (iPXE's `${mac:hexhyp}`), `aabb.ccdd.eeff` or 12 bare hex digits. The canonical form is lower-case
+ * colon-separated (the nodeStore key).
+ */
+const PATTERNS = [/^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i, /^([0-9a-f]{2})([0-9a-f]{2})\.?([0-9a-f]{2})([0-9a-f]{2})\.?([0-9a-f]{2})([0-9a-f]{2})$/i];
+
+export function normaliseMac(input: unknown): string | undefined {
+  if (typeof input !== 'string' || input.length > 17) return undefined;
+  for (const re of PATTERNS) {
+    const m = re.exec(input);
+    if (m) {
+      // One separator style only (aa:bb-cc… is a typo, not a MAC).
+      if (/[:-]/.test(input) && new Set(input.replace(/[0-9a-f]/gi, '')).size !== 1) return undefined;
+      return m.slice(1, 7).join(':').toLowerCase();
+    }
+  }
+  return undefined;
+}
+
+/** `aa:bb:cc:dd:ee:ff` → `aa-bb-cc-dd-ee-ff` (URL paths, file names). */
+export function hyphenMac(mac: string): string {
+  return mac.replace(/:/g, '-');
+}
