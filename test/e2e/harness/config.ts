@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { FILES } from './env';
+import { API_PORT } from './pureboot';
+import { NET } from './network';
+
+export type DhcpMode = 'dhcp' | 'proxy';
+
+/** Boot files by client kind: what the first stage fetches over TFTP (paths inside the TFTP root). */
+export interface BootFileMap {
+  bios: string;
+  uefi: string;
+}
+
+export const DEFAULT_BOOT_FILES: BootFileMap = { bios: 'bios/undionly.kpxe', uefi: 'uefi/snponly.efi' };
+
+/** The iPXE script URL the DHCP answer hands to iPXE (boot-api's chain script). */
+export const CHAIN_URL = `http://${NET.server}:${API_PORT}/api/v1/ipxe/boot.ipxe`;
+
+/** Fill a TFTP/static root with Debian's iPXE binaries at the paths of {@link DEFAULT_BOOT_FILES}. */
+export function populateStaticRoot(root: string): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  const put = (rel: string, src: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.copyFileSync(src, path.join(root, rel));
+    sizes[rel] = fs.statSync(src).size;
+  };
+  put('bios/undionly.kpxe', FILES.undionly);
+  put('uefi/snponly.efi', FILES.snponly);
+  put('uefi/ipxe.efi', FILES.ipxeEfi);
+  return sizes;
+}
+
+export interface CaseConfigInput {
+  mode: DhcpMode;
+  dataDir: string;
+  staticRoot: string;
+  token: string;
+  storage?: 'storage-memory' | 'storage-file';
+  bootFiles?: BootFileMap;
+  profiles?: Record<string, unknown>;
+  logLevel?: string;
+}
+
+/**
+ * The PureBoot configuration of one case: storage, DHCP (full, on the bridge, handing out the pool)
+ * or proxy DHCP (beside dnsmasq), TFTP and the boot API on the server address.
+ */
+export function caseConfig(i: CaseConfigInput): Record<string, unknown> {
+  const bootFiles = i.bootFiles ?? DEFAULT_BOOT_FILES;
+  const storage = i.storage ?? 'storage-memory';
+  const pxe = {
+    ipxeDetection: 'after-tftp',
+    bootFiles: { bios: bootFiles.bios, 'uefi-x86_64': bootFiles.uefi },
+    ipxeScriptUrl: CHAIN_URL,
+  };
+  const cfg: Record<string, unknown> = {
+    plugins: [storage, i.mode === 'dhcp' ? 'dhcp' : 'proxy-dhcp', 'tftp', 'boot-api'],
+    server: { dataDir: i.dataDir, logLevel: i.logLevel ?? 'debug', shutdownGraceMs: 500 },
+    files: { root: i.staticRoot },
+    tftp: { address: NET.server, port: 69 },
+    'boot-api': {
+      address: '0.0.0.0',
+      port: API_PORT,
+      publicUrl: `http://${NET.server}:${API_PORT}`,
+      token: i.token,
+      docs: false,
+      menuTimeoutMs: 0,
+      profiles: i.profiles ?? {},
+    },
+  };
+  if (i.mode === 'dhcp') {
+    cfg.dhcp = {
+      interfaces: [NET.bridge],
+      subnets: [
+        {
+          id: 'e2e',
+          cidr: `${NET.server}/${NET.prefix}`.replace(/\.1\//, '.0/'),
+          pools: [{ start: NET.poolStart, end: NET.poolEnd }],
+          router: NET.server,
+          nextServer: NET.server,
+          leaseTimeSec: 600,
+        },
+      ],
+      pxe,
+    };
+  } else {
+    cfg['proxy-dhcp'] = { interfaces: [NET.bridge], serverAddress: NET.server, ...pxe };
+  }
+  return cfg;
+}
