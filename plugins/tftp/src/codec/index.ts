@@ -1,0 +1,4 @@
+export * from './opcodes';
+export * from './packet';
+export * from './negotiate';
+export * from './netascii';
