@@ -127,6 +127,7 @@ export class LocalBackend implements BuilderBackend {
         killTimer = setTimeout(() => killGroup('SIGKILL'), this.o.killGraceMs);
       };
       spec.signal.addEventListener('abort', onAbort, { once: true });
+      if (spec.signal.aborted) onAbort();
       child.on('error', (e) => {
         spec.signal.removeEventListener('abort', onAbort);
         reject(new BuilderError('backend', `builder-local: cannot run ${this.o.make}: ${e.message}`, undefined, { cause: e }));
