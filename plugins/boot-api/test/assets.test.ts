@@ -1,40 +1,12 @@
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { bufferFile, notify, Stage } from '@pureboot/core';
 import { requireTools } from '@pureboot/core/testing';
 import { parseRange } from '../src/routes/assets';
+import { curl } from './support/curl';
 import { startHarness, TOKEN, type Harness } from './support/harness';
-
-const run = promisify(execFile);
-
-interface CurlResult {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-async function curl(args: string[], url: string): Promise<CurlResult> {
-  const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'pb-curl-'));
-  try {
-    const hdr = path.join(dir, 'h');
-    const out = path.join(dir, 'b');
-    await run('curl', ['-sS', '--max-time', '20', '--path-as-is', '-D', hdr, '-o', out, ...args, url], { timeout: 25000 });
-    const lines = fs.readFileSync(hdr, 'utf8').trim().split(/\r?\n/);
-    const status = Number(lines[0].split(' ')[1]);
-    const headers: Record<string, string> = {};
-    for (const l of lines.slice(1)) {
-      const i = l.indexOf(':');
-      if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-    }
-    return { status, headers, body: fs.existsSync(out) ? fs.readFileSync(out) : Buffer.alloc(0) };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe('boot-api assets over HTTP (fileResolve): Range, ETag, HEAD — real socket, curl', () => {
   let h: Harness;

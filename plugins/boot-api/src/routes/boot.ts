@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { chainScript, DEFAULT_ASCII_LOGO } from '../chain';
 import type { BootQuery } from '../boot-flow';
 import { baseUrlFor, clientAddress } from '../server';
@@ -6,24 +7,34 @@ import { errorSchema, type RouteContext } from './context';
 
 const machineVar = (description: string) => ({ type: 'string', maxLength: 128, description });
 
+/** What iPXE can tell about the machine besides its MAC (query variables of the boot endpoints). */
+const bootVariables = {
+  arch: machineVar('Architecture: iPXE buildarch (x86_64), buildarch-platform (x86_64-efi) or a PXE name (bios, uefi-x86_64)'),
+  buildarch: machineVar('iPXE ${buildarch}'),
+  platform: machineVar('iPXE ${platform} (pcbios, efi)'),
+  uuid: machineVar('SMBIOS UUID (${uuid})'),
+  serial: machineVar('SMBIOS serial (${serial})'),
+  hostname: machineVar('DHCP hostname (${hostname})'),
+  ip: machineVar('The client IPv4 address (${ip})'),
+};
+
 export const bootQuerySchema = {
   type: 'object',
   required: ['mac'],
   properties: {
     mac: { type: 'string', maxLength: 17, description: 'MAC address (colon or hyphen form, iPXE ${mac:hexhyp})' },
-    arch: machineVar('Architecture: iPXE buildarch (x86_64), buildarch-platform (x86_64-efi) or a PXE name (bios, uefi-x86_64)'),
-    buildarch: machineVar('iPXE ${buildarch}'),
-    platform: machineVar('iPXE ${platform} (pcbios, efi)'),
-    uuid: machineVar('SMBIOS UUID (${uuid})'),
-    serial: machineVar('SMBIOS serial (${serial})'),
-    hostname: machineVar('DHCP hostname (${hostname})'),
-    ip: machineVar('The client IPv4 address (${ip})'),
+    ...bootVariables,
   },
 };
 
 /** The machine-facing routes: the boot script, the chain script, the logo. */
 export function bootRoutes(c: RouteContext): void {
   const { app, options } = c;
+  const serve = async (request: FastifyRequest, reply: FastifyReply, query: BootQuery) => {
+    const res = await c.flow.boot(query, { address: clientAddress(request) }, baseUrlFor(request, options.publicUrl));
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(res.script);
+  };
+
   app.get<{ Querystring: BootQuery }>(
     '/api/v1/boot',
     {
@@ -35,10 +46,24 @@ export function bootRoutes(c: RouteContext): void {
         response: { 200: { type: 'string', description: 'iPXE script' }, 400: errorSchema, 403: errorSchema },
       },
     },
-    async (request, reply) => {
-      const res = await c.flow.boot(request.query, { address: clientAddress(request) }, baseUrlFor(request, options.publicUrl));
-      return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(res.script);
+    (request, reply) => serve(request, reply, request.query),
+  );
+
+  // The short form DHCP/proxy-DHCP hand to iPXE clients (docs: contracts, "PXE flow"):
+  // http://<server>:<port>/boot/${mac}, optionally with the same query variables.
+  app.get<{ Params: { mac: string }; Querystring: Omit<BootQuery, 'mac'> }>(
+    '/boot/:mac',
+    {
+      config: { bootEndpoint: true },
+      schema: {
+        tags: ['boot'],
+        summary: 'Same as /api/v1/boot?mac=…, with the MAC in the path (the script URL DHCP hands to iPXE)',
+        params: { type: 'object', required: ['mac'], properties: { mac: bootQuerySchema.properties.mac } },
+        querystring: { type: 'object', properties: bootVariables },
+        response: { 200: { type: 'string', description: 'iPXE script' }, 400: errorSchema, 403: errorSchema },
+      },
     },
+    (request, reply) => serve(request, reply, { ...request.query, mac: request.params.mac }),
   );
 
   app.get(
