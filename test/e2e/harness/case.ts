@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunningProcess } from '@pureboot/core/testing';
-import { caseConfig, populateStaticRoot, type BootFileMap, type DhcpMode } from './config';
+import { caseConfig, CHAIN_URL, populateStaticRoot, type BootFileMap, type DhcpMode } from './config';
 import { startAddressOnlyDhcp } from './dnsmasq';
 import { artifactsRoot } from './env';
 import { CaseNetwork } from './network';
@@ -24,7 +24,7 @@ export interface CaseOptions {
   firmware: Firmware;
   mode: DhcpMode;
   mac: string;
-  storage?: 'storage-memory' | 'storage-file';
+  storage?: string;
   bootFiles?: BootFileMap;
   profiles?: Record<string, unknown>;
   /** Extra files for the static root (path inside the root → source file). */
@@ -94,12 +94,12 @@ export class E2eCase {
       fs.copyFileSync(src, path.join(this.staticRoot, rel));
       this.staticSizes[rel] = fs.statSync(src).size;
     }
-    await this.net.setup({ addressServerNamespace: o.mode === 'proxy' });
+    await this.net.setup({ addressServerNamespace: o.mode !== 'dhcp' });
     await this.net.startCapture(path.join(this.dir, 'capture.pcap'));
     this.log('network namespaces, bridge, tap and packet capture ready');
-    if (o.mode === 'proxy') {
-      this.addressServer = await startAddressOnlyDhcp(this.net, path.join(this.dir, 'dnsmasq.leases'));
-      this.log('dnsmasq (addresses only) running in its own namespace');
+    if (o.mode !== 'dhcp') {
+      this.addressServer = await startAddressOnlyDhcp(this.net, path.join(this.dir, 'dnsmasq.leases'), { bootUrl: o.mode === 'http-only' ? CHAIN_URL : undefined });
+      this.log(o.mode === 'proxy' ? 'dnsmasq (addresses only) running in its own namespace' : 'dnsmasq (addresses + chain URL) running in its own namespace');
     }
     const config = caseConfig({
       mode: o.mode,

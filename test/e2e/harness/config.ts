@@ -4,7 +4,12 @@ import { FILES } from './env';
 import { API_PORT } from './pureboot';
 import { NET } from './network';
 
-export type DhcpMode = 'dhcp' | 'proxy';
+/**
+ * Who answers DHCP: PureBoot's DHCP plugin alone (`dhcp`), dnsmasq for addresses with PureBoot's
+ * proxy DHCP beside it (`proxy`), or dnsmasq alone handing iPXE the boot API's chain URL as its
+ * file name, with PureBoot serving HTTP only (`http-only`: a site whose DHCP server points at PureBoot).
+ */
+export type DhcpMode = 'dhcp' | 'proxy' | 'http-only';
 
 /** Boot files by client kind: what the first stage fetches over TFTP (paths inside the TFTP root). */
 export interface BootFileMap {
@@ -36,7 +41,8 @@ export interface CaseConfigInput {
   dataDir: string;
   staticRoot: string;
   token: string;
-  storage?: 'storage-memory' | 'storage-file';
+  /** A storage plugin by short name or path (default storage-memory). */
+  storage?: string;
   bootFiles?: BootFileMap;
   profiles?: Record<string, unknown>;
   logLevel?: string;
@@ -55,10 +61,9 @@ export function caseConfig(i: CaseConfigInput): Record<string, unknown> {
     ipxeScriptUrl: CHAIN_URL,
   };
   const cfg: Record<string, unknown> = {
-    plugins: [storage, i.mode === 'dhcp' ? 'dhcp' : 'proxy-dhcp', 'tftp', 'boot-api'],
+    plugins: i.mode === 'http-only' ? [storage, 'boot-api'] : [storage, i.mode === 'dhcp' ? 'dhcp' : 'proxy-dhcp', 'tftp', 'boot-api'],
     server: { dataDir: i.dataDir, logLevel: i.logLevel ?? 'debug', shutdownGraceMs: 500 },
     files: { root: i.staticRoot },
-    tftp: { address: NET.server, port: 69 },
     'boot-api': {
       address: '0.0.0.0',
       port: API_PORT,
@@ -69,6 +74,7 @@ export function caseConfig(i: CaseConfigInput): Record<string, unknown> {
       profiles: i.profiles ?? {},
     },
   };
+  if (i.mode !== 'http-only') cfg.tftp = { address: NET.server, port: 69 };
   if (i.mode === 'dhcp') {
     cfg.dhcp = {
       interfaces: [NET.bridge],
@@ -84,7 +90,7 @@ export function caseConfig(i: CaseConfigInput): Record<string, unknown> {
       ],
       pxe,
     };
-  } else {
+  } else if (i.mode === 'proxy') {
     cfg['proxy-dhcp'] = { interfaces: [NET.bridge], serverAddress: NET.server, ...pxe };
   }
   return cfg;

@@ -2,10 +2,11 @@ import type { RunningProcess } from '@pureboot/core/testing';
 import { NET, type CaseNetwork } from './network';
 
 /**
- * dnsmasq as the site's address-only DHCP server (proxy cases): it hands out addresses from the
- * pool and nothing about booting; DNS is off. It runs in its own namespace joined to the bridge.
+ * dnsmasq as the site's DHCP server, in its own namespace joined to the bridge; DNS is off. Proxy
+ * cases: addresses from the pool and nothing about booting. With `bootUrl` (http-only cases) it also
+ * names the boot API's chain script as the boot file, the way a site points its own DHCP at PureBoot.
  */
-export async function startAddressOnlyDhcp(net: CaseNetwork, leaseFile: string): Promise<RunningProcess> {
+export async function startAddressOnlyDhcp(net: CaseNetwork, leaseFile: string, opts: { bootUrl?: string } = {}): Promise<RunningProcess> {
   const p = net.lab.spawn(net.addressNs, [
     'dnsmasq',
     '--keep-in-foreground',
@@ -20,6 +21,7 @@ export async function startAddressOnlyDhcp(net: CaseNetwork, leaseFile: string):
     `--dhcp-leasefile=${leaseFile}`,
     `--pid-file=${leaseFile}.pid`,
     '--user=root',
+    ...(opts.bootUrl ? [`--dhcp-boot=${opts.bootUrl}`] : []),
   ]);
   await p.waitFor(/DHCP, IP range/, 10000);
   return p;

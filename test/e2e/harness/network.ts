@@ -1,16 +1,16 @@
 import { NetLab, type RunningProcess } from '@pureboot/core/testing';
 
 /**
- * The case's network: a server namespace with a bridge (198.18.0.1/24) and a tap for QEMU on it;
- * optionally a second namespace for an address-only DHCP server (dnsmasq, 198.18.0.2/24) joined to
+ * The case's network: a server namespace with a bridge (198.18.100.1/24, inside the suite's range 198.18.100.0/22) and a tap for QEMU on it;
+ * optionally a second namespace for an address-only DHCP server (dnsmasq, 198.18.100.2/24) joined to
  * the bridge by a veth pair. QEMU runs inside the server namespace so it can open the tap.
  */
 export const NET = {
   prefix: 24,
-  server: '198.18.0.1',
-  addressServer: '198.18.0.2',
-  poolStart: '198.18.0.100',
-  poolEnd: '198.18.0.199',
+  server: '198.18.100.1',
+  addressServer: '198.18.100.2',
+  poolStart: '198.18.100.100',
+  poolEnd: '198.18.100.199',
   netmask: '255.255.255.0',
   bridge: 'br0',
   tap: 'tap0',

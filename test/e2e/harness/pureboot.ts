@@ -36,7 +36,14 @@ export class PurebootProcess {
   async start(timeoutMs = 60000): Promise<void> {
     fs.writeFileSync(this.configFile, JSON.stringify(this.config, null, 2) + '\n');
     this.proc = this.net.lab.spawn(this.net.serverNs, purebootArgv(['start', '--config', this.configFile]), { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    await this.proc.waitFor(/PureBoot started/, timeoutMs);
+    // Race the exit too: startProcess().waitFor notices an exit only when more output follows it.
+    const proc = this.proc;
+    await Promise.race([
+      proc.waitFor(/PureBoot started/, timeoutMs),
+      proc.exited.then(({ code, signal }) => {
+        throw new Error(`PureBoot exited during start-up (code ${code}, signal ${signal}):\n${this.log()}`);
+      }),
+    ]);
     const deadline = Date.now() + 15000;
     for (;;) {
       const r = await this.request('GET', '/health').catch((err: Error) => ({ status: 0, text: err.message, body: undefined }));
