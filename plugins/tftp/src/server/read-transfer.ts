@@ -1,0 +1,228 @@
+import { serializeData, serializeError, serializeOack } from '../codec/packet';
+import { TftpErrorCode } from '../codec/opcodes';
+import type { TftpOption, TftpPacket } from '../codec/packet';
+import type { BlockSlicer } from './block-source';
+
+export interface TransferTiming {
+  /** First retransmission timeout. */
+  timeoutMs: number;
+  backoff: number;
+  maxTimeoutMs: number;
+  /** Retransmissions of the same window before giving up. */
+  retries: number;
+}
+
+export type TransferEnd =
+  | { ok: true; bytes: number; blocks: number; retransmits: number; unconfirmed: boolean }
+  | { ok: false; reason: string; bytes: number; blocks: number; retransmits: number; clientError?: { code: number; message: string } };
+
+export interface TransferStats {
+  retransmit(): void;
+  duplicateAck(): void;
+  bytes(n: number): void;
+}
+
+export interface ReadTransferOptions {
+  slicer: BlockSlicer;
+  windowsize: number;
+  oack: TftpOption[];
+  timing: TransferTiming;
+  /** Put one datagram on the wire to the client. */
+  send(buf: Buffer): void;
+  stats: TransferStats;
+  onEnd(end: TransferEnd): void;
+  now?: () => number;
+}
+
+/**
+ * The sending side of one read transfer (RFC 1350 lock-step, RFC 7440 windows), transport-free.
+ *
+ * Block numbers are tracked as absolute integers and only wrapped to 16 bits on the wire, so files of
+ * any length roll over cleanly (block 65535 → 0 → 1 …). The server alone retransmits, on its own
+ * timer: a duplicate ACK never triggers DATA (the Sorcerer's Apprentice bug). An ACK for a block
+ * inside the window that was sent (a client that saw a gap, RFC 7440) restarts the window after it.
+ */
+export class ReadTransfer {
+  private readonly o: ReadTransferOptions;
+  private readonly now: () => number;
+  /** Last acknowledged absolute block (0 = the OACK or nothing yet). */
+  private lastAcked = 0;
+  /** Next absolute block to put on the wire. */
+  private nextSend = 1;
+  /** Highest absolute block produced so far (its packet is in `window`). */
+  private produced = 0;
+  /** Absolute number of the final (short) block once it is known. */
+  private finalBlock: number | undefined;
+  /** Serialized DATA packets not yet acknowledged, by absolute block. */
+  private readonly window = new Map<number, Buffer>();
+  private awaitingOack: boolean;
+  private retriesLeft: number;
+  private currentTimeout: number;
+  private deadline = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private filling = false;
+  private ended = false;
+  private bytesSent = 0;
+  private retransmits = 0;
+  private readonly oackPacket: Buffer | undefined;
+
+  constructor(o: ReadTransferOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
+    this.awaitingOack = o.oack.length > 0;
+    this.oackPacket = this.awaitingOack ? serializeOack(o.oack) : undefined;
+    this.retriesLeft = o.timing.retries;
+    this.currentTimeout = o.timing.timeoutMs;
+  }
+
+  get done(): boolean {
+    return this.ended;
+  }
+
+  start(): void {
+    if (this.oackPacket) {
+      this.o.send(this.oackPacket);
+      this.arm();
+    } else {
+      void this.fill();
+    }
+  }
+
+  /** A datagram from the client's TID. */
+  onPacket(p: TftpPacket): void {
+    if (this.ended) return;
+    if (p.op === 'ACK') this.onAck(p.block);
+    else if (p.op === 'ERROR') this.finish({ ok: false, reason: `client sent ERROR ${p.code}: ${p.message.slice(0, 100)}`, clientError: { code: p.code, message: p.message } });
+    // DATA, OACK or a request on a transfer socket: not part of a read transfer; ignored.
+  }
+
+  /** Abort (server stopping, read failure): tell the client and end. */
+  abort(reason: string, code: number = TftpErrorCode.NOT_DEFINED, message = reason): void {
+    if (this.ended) return;
+    this.o.send(serializeError(code, message));
+    this.finish({ ok: false, reason });
+  }
+
+  private onAck(block16: number): void {
+    if (this.awaitingOack) {
+      if (block16 !== 0) return;
+      this.awaitingOack = false;
+      this.progress();
+      void this.fill();
+      return;
+    }
+    // Find the absolute block in [lastAcked, nextSend-1] with these low 16 bits.
+    const lo = this.lastAcked;
+    const hi = this.nextSend - 1;
+    const abs = lo + ((block16 - (lo & 0xffff) + 0x10000) & 0xffff);
+    if (abs > hi) return; // stale or from the future: ignore
+    if (abs === lo) {
+      // Duplicate: never answer it with DATA (Sorcerer's Apprentice); our timer retransmits.
+      this.o.stats.duplicateAck();
+      return;
+    }
+    for (let b = lo + 1; b <= abs; b++) this.window.delete(b);
+    this.lastAcked = abs;
+    this.progress();
+    if (this.finalBlock !== undefined && abs >= this.finalBlock) {
+      this.finish({ ok: true, unconfirmed: false });
+      return;
+    }
+    if (abs < hi) {
+      // RFC 7440: the client missed abs+1; send the window again from there.
+      this.retransmits += hi - abs;
+      for (let i = abs; i < hi; i++) this.o.stats.retransmit();
+      this.nextSend = abs + 1;
+    }
+    void this.fill();
+  }
+
+  /** Send blocks until the window is full (producing new ones from the slicer as needed). */
+  private async fill(): Promise<void> {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      while (!this.ended && this.nextSend <= this.lastAcked + this.o.windowsize && (this.finalBlock === undefined || this.nextSend <= this.finalBlock)) {
+        const n = this.nextSend;
+        let pkt = this.window.get(n);
+        if (!pkt) {
+          if (n !== this.produced + 1) throw new Error(`internal: block ${n} requested after ${this.produced}`);
+          const r = this.o.slicer.next();
+          const data = r instanceof Promise ? await r : r;
+          if (this.ended) return;
+          if (data === undefined) throw new Error('internal: block source ended early');
+          pkt = serializeData(n, data);
+          this.produced = n;
+          if (data.length < this.o.slicer.blksize) this.finalBlock = n;
+          this.bytesSent += data.length;
+          this.o.stats.bytes(data.length);
+          this.window.set(n, pkt);
+          // A gap ACK or a timeout may have moved nextSend while we awaited the read: start over from it.
+          if (this.nextSend !== n) continue;
+        }
+        this.o.send(pkt);
+        this.nextSend = n + 1;
+      }
+      if (!this.ended) this.arm();
+    } catch (err) {
+      this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  /** The client moved forward: reset retries and the backed-off timeout. */
+  private progress(): void {
+    this.retriesLeft = this.o.timing.retries;
+    this.currentTimeout = this.o.timing.timeoutMs;
+    this.arm();
+  }
+
+  /** (Re)start the retransmission deadline; one lazily re-armed timer per transfer. */
+  private arm(): void {
+    this.deadline = this.now() + this.currentTimeout;
+    if (!this.timer) this.timer = setTimeout(() => this.onTimer(), this.currentTimeout);
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    if (this.ended) return;
+    const left = this.deadline - this.now();
+    if (left > 0) {
+      this.timer = setTimeout(() => this.onTimer(), left);
+      return;
+    }
+    if (this.retriesLeft <= 0) {
+      // Everything was sent and only the final ACK is missing: the client most likely has the file.
+      const allSent = this.finalBlock !== undefined && this.nextSend > this.finalBlock && this.lastAcked === this.finalBlock - 1;
+      if (allSent) this.finish({ ok: true, unconfirmed: true });
+      else this.finish({ ok: false, reason: 'timeout: no ACK after every retransmission' });
+      return;
+    }
+    this.retriesLeft--;
+    this.currentTimeout = Math.min(Math.round(this.currentTimeout * this.o.timing.backoff), this.o.timing.maxTimeoutMs);
+    if (this.awaitingOack && this.oackPacket) {
+      this.retransmits++;
+      this.o.stats.retransmit();
+      this.o.send(this.oackPacket);
+      this.arm();
+      return;
+    }
+    // Resend the whole unacknowledged window.
+    const resend = this.nextSend - 1 - this.lastAcked;
+    this.retransmits += resend;
+    for (let i = 0; i < resend; i++) this.o.stats.retransmit();
+    this.nextSend = this.lastAcked + 1;
+    void this.fill();
+  }
+
+  private finish(end: { ok: true; unconfirmed: boolean } | { ok: false; reason: string; clientError?: { code: number; message: string } }): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.window.clear();
+    const common = { bytes: this.bytesSent, blocks: this.produced, retransmits: this.retransmits };
+    this.o.onEnd(end.ok ? { ...common, ok: true, unconfirmed: end.unconfirmed } : { ...common, ...end, ok: false });
+  }
+}

@@ -1,0 +1,362 @@
+import {
+  notify,
+  type BootEvent,
+  type Clock,
+  type Endpoint,
+  type FileFound,
+  type FileReader,
+  type FileResolution,
+  type Logger,
+  type PacketDroppedEvent,
+  type PurebootHooks,
+} from '@pureboot/core';
+import type { Registry } from 'prom-client';
+import { negotiateRead, type NegotiationLimits } from '../codec/negotiate';
+import { TftpErrorCode } from '../codec/opcodes';
+import { parsePacket, serializeError, type TftpPacket } from '../codec/packet';
+import { TftpErrorCodes } from '../errors';
+import { createMetrics, type TftpMetrics } from '../metrics';
+import type { TftpOptions } from '../options';
+import { bindUdp, type UdpSocket } from '../transport/udp';
+import { BlockSlicer, bufferChunks, netasciiChunks, readerChunks, type ChunkProducer } from './block-source';
+import { ClientDirectory } from './client-directory';
+import { FileCache } from './file-cache';
+import { matchQuirk } from './quirks';
+import { ReadTransfer, type TransferEnd } from './read-transfer';
+
+export interface TftpServerDeps {
+  options: TftpOptions;
+  hooks: PurebootHooks;
+  logger: Logger;
+  metrics: Registry;
+  clock?: Clock;
+}
+
+type RequestPacket = Extract<TftpPacket, { op: 'RRQ' | 'WRQ' }>;
+
+interface Session {
+  key: string;
+  remote: Endpoint;
+  transfer?: ReadTransfer;
+  socket?: UdpSocket;
+  /** Holds a slot of the transfer limits. */
+  admitted?: boolean;
+}
+
+/**
+ * The TFTP server: the listener (transport) hands datagrams here; every request goes through
+ * `packetReceive` (a tap may drop it) and `fileResolve` (the core's static root is the BUILTIN tap);
+ * files are only ever read through the resolved FileFound's reader. Read-only.
+ */
+export class TftpServer {
+  readonly directory: ClientDirectory;
+  readonly metrics: TftpMetrics;
+  private readonly o: TftpOptions;
+  private readonly hooks: PurebootHooks;
+  private readonly logger: Logger;
+  private readonly clock: Pick<Clock, 'now'>;
+  private readonly cache: FileCache;
+  private listener: UdpSocket | undefined;
+  /** Requests being handled and transfers running, by client `ip:port`. */
+  private readonly sessions = new Map<string, Session>();
+  private admitted = 0;
+  private readonly perClient = new Map<string, number>();
+  private stopping = false;
+  private lastBusyLog = 0;
+  private busySinceLog = 0;
+  /** Settles when the request handlers started so far have finished (tests). */
+  private inflight = new Set<Promise<void>>();
+
+  constructor(deps: TftpServerDeps) {
+    this.o = deps.options;
+    this.hooks = deps.hooks;
+    this.logger = deps.logger;
+    this.clock = deps.clock ?? { now: () => Date.now() };
+    this.metrics = createMetrics(deps.metrics);
+    this.directory = new ClientDirectory(this.o.clientMapSize);
+    this.cache = new FileCache(this.o.cache.maxFileBytes, this.o.cache.maxBytes);
+    if (this.o.maxTimeoutMs < this.o.timeoutMs) {
+      this.logger.warn({ code: TftpErrorCodes.OPTIONS, timeoutMs: this.o.timeoutMs, maxTimeoutMs: this.o.maxTimeoutMs }, 'tftp.maxTimeoutMs is below tftp.timeoutMs; using timeoutMs as the cap');
+    }
+  }
+
+  /** Where the listener is bound (after start). */
+  get address(): Endpoint | undefined {
+    return this.listener?.local;
+  }
+
+  get activeTransfers(): number {
+    return this.admitted;
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.listener = await bindUdp({
+      address: this.o.address,
+      port: this.o.port,
+      recvBufferBytes: this.o.recvBufferBytes,
+      plugin: 'tftp',
+      onMessage: (buf, from) => this.onListenerDatagram(buf, from),
+      onError: (err) => this.logger.warn({ err }, 'tftp listener socket error'),
+    });
+    this.logger.info({ address: this.listener.local.address, port: this.listener.local.port }, 'tftp listening');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.listener?.close();
+    this.listener = undefined;
+    for (const s of [...this.sessions.values()]) s.transfer?.abort('server stopping', TftpErrorCode.NOT_DEFINED, 'server shutting down');
+    await this.settle();
+  }
+
+  /** Wait for request handlers in flight (not for running transfers). */
+  async settle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Feed a boot event (the plugin taps hooks.bootEvent with this). */
+  observeBootEvent(ev: BootEvent): void {
+    this.directory.observe(ev);
+  }
+
+  // ------------------------------------------------------------ listener
+
+  private onListenerDatagram(buf: Buffer, from: Endpoint): void {
+    const parsed = parsePacket(buf);
+    if (!parsed.ok) return this.drop('malformed', parsed.reason, from);
+    const p = parsed.packet;
+    if (p.op !== 'RRQ' && p.op !== 'WRQ') return this.drop('unexpected', `${p.op} sent to the listening port`, from);
+    this.metrics.requests.inc({ op: p.op });
+    if (this.stopping) return this.drop('overload', 'server stopping', from);
+    const key = `${from.address}:${from.port}`;
+    if (this.sessions.has(key)) return this.drop('duplicate', `${p.op} repeated while its transfer runs`, from);
+    const session: Session = { key, remote: from };
+    this.sessions.set(key, session);
+    const run = this.handleRequest(p, session)
+      .catch((err: unknown) => {
+        this.logger.error({ err, client: key }, 'tftp request handler failed');
+        this.endSession(session);
+      })
+      .finally(() => this.inflight.delete(run));
+    this.inflight.add(run);
+  }
+
+  private async handleRequest(p: RequestPacket, session: Session): Promise<void> {
+    const from = session.remote;
+    const known = this.directory.get(from.address);
+    // 1. policy: packetReceive may drop it.
+    try {
+      const verdict = await this.hooks.packetReceive.promise({ protocol: 'tftp', messageType: p.op, remote: from, mac: known?.mac, packet: p });
+      if (verdict && verdict.drop) {
+        this.endSession(session);
+        return this.drop('policy', verdict.reason, from, known?.mac);
+      }
+    } catch (err) {
+      this.endSession(session);
+      return this.drop('hook-error', `packetReceive tap failed: ${(err as Error).message}`, from, known?.mac);
+    }
+    // 2. read-only.
+    if (p.op === 'WRQ') {
+      this.refuse(session, 'read-only', TftpErrorCode.ACCESS_VIOLATION, 'PureBoot TFTP is read-only');
+      return;
+    }
+    // 3. capacity (after policy, so dropped requests never get an answer).
+    const perClient = this.perClient.get(from.address) ?? 0;
+    if (this.admitted >= this.o.maxTransfers || perClient >= this.o.maxTransfersPerClient) {
+      this.logBusy(from, perClient >= this.o.maxTransfersPerClient ? 'client' : 'global');
+      this.refuse(session, 'busy', TftpErrorCode.NOT_DEFINED, 'Server busy, try again later');
+      this.drop('overload', 'transfer limit reached', from, known?.mac);
+      return;
+    }
+    this.admitted++;
+    session.admitted = true;
+    this.perClient.set(from.address, perClient + 1);
+    this.metrics.active.set(this.admitted);
+    const started = Date.now();
+    let resolution: FileResolution | undefined;
+    try {
+      resolution = await this.hooks.fileResolve.promise({ protocol: 'tftp', path: p.filename, client: { address: from.address, port: from.port, mac: known?.mac, arch: known?.arch } });
+    } catch (err) {
+      this.release(session);
+      return this.drop('hook-error', `fileResolve tap failed: ${(err as Error).message}`, from, known?.mac);
+    }
+    if (!resolution || resolution.status === 'not-found') {
+      this.release(session);
+      this.refuse(session, 'not-found', TftpErrorCode.FILE_NOT_FOUND, 'File not found');
+      this.event('tftp.failed', from, known?.mac, { path: p.filename, reason: 'not-found', detail: resolution?.reason, durationMs: Date.now() - started });
+      return;
+    }
+    if (resolution.status === 'denied') {
+      this.release(session);
+      this.refuse(session, 'denied', TftpErrorCode.ACCESS_VIOLATION, 'Access violation');
+      this.event('tftp.failed', from, known?.mac, { path: p.filename, reason: 'denied', detail: resolution.reason, durationMs: Date.now() - started });
+      return;
+    }
+    await this.startTransfer(p, session, resolution, started);
+  }
+
+  private async startTransfer(p: RequestPacket, session: Session, found: FileFound, started: number): Promise<void> {
+    const from = session.remote;
+    const known = this.directory.get(from.address);
+    let producer: ChunkProducer;
+    let reader: FileReader | undefined;
+    let cached = false;
+    try {
+      if (this.cache.cacheable(found)) {
+        const { data, hit } = await this.cache.get(p.filename, found);
+        (hit ? this.metrics.cacheHits : this.metrics.cacheLoads).inc();
+        producer = bufferChunks(data);
+        cached = true;
+      } else {
+        reader = await found.open();
+        producer = readerChunks(reader, found.size, this.o.readChunkBytes);
+      }
+    } catch (err) {
+      this.release(session);
+      this.logger.warn({ code: TftpErrorCodes.READ, err, path: p.filename, client: session.key }, 'tftp: cannot open the resolved file');
+      this.refuse(session, 'open-failed', TftpErrorCode.ACCESS_VIOLATION, 'Cannot open file');
+      this.event('tftp.failed', from, known?.mac, { path: p.filename, reason: 'open-failed', durationMs: Date.now() - started });
+      return;
+    }
+    if (p.mode === 'netascii') producer = netasciiChunks(producer);
+    const quirk = matchQuirk(this.o.quirks, known);
+    const limits: NegotiationLimits = {
+      blksizeMax: Math.min(this.o.blksizeMax, quirk?.blksizeMax ?? Infinity),
+      windowsizeMax: Math.min(this.o.windowsizeMax, quirk?.windowsizeMax ?? Infinity),
+      tsize: this.o.tsize,
+      timeout: this.o.acceptTimeoutOption,
+    };
+    const n = negotiateRead(p.options, limits, p.mode === 'netascii' ? undefined : found.size);
+    let socket: UdpSocket;
+    try {
+      socket = await bindUdp({
+        address: this.o.address,
+        port: 0,
+        plugin: 'tftp',
+        onMessage: (buf, src) => this.onTransferDatagram(session, buf, src),
+        onError: (err) => this.logger.debug({ err, client: session.key }, 'tftp transfer socket error'),
+      });
+    } catch (err) {
+      await reader?.close().catch(() => undefined);
+      this.release(session);
+      this.logger.warn({ err, client: session.key }, 'tftp: cannot open a transfer socket');
+      this.refuse(session, 'busy', TftpErrorCode.NOT_DEFINED, 'Server busy, try again later');
+      return;
+    }
+    session.socket = socket;
+    if (this.stopping) {
+      socket.close();
+      await reader?.close().catch(() => undefined);
+      this.release(session);
+      return;
+    }
+    const timeoutMs = n.timeoutSec !== undefined ? n.timeoutSec * 1000 : this.o.timeoutMs;
+    const detail = { path: p.filename, mode: p.mode, blksize: n.blksize, windowsize: n.windowsize, tsize: n.tsize, size: found.size, source: found.source, cached, client: session.key };
+    this.event('tftp.start', from, known?.mac, detail);
+    const stats = {
+      retransmit: () => this.metrics.retransmits.inc(),
+      duplicateAck: () => this.metrics.duplicateAcks.inc(),
+      bytes: (k: number) => this.metrics.bytes.inc(k),
+    };
+    const transfer = new ReadTransfer({
+      slicer: new BlockSlicer(producer, n.blksize),
+      windowsize: n.windowsize,
+      oack: n.oack,
+      timing: { timeoutMs, backoff: this.o.backoff, maxTimeoutMs: Math.max(this.o.maxTimeoutMs, timeoutMs), retries: this.o.retries },
+      send: (buf) => socket.send(buf, from),
+      stats,
+      onEnd: (end) => {
+        socket.close();
+        void reader?.close().catch(() => undefined);
+        this.release(session);
+        this.finished(end, from, detail, started);
+      },
+    });
+    session.transfer = transfer;
+    transfer.start();
+  }
+
+  private onTransferDatagram(session: Session, buf: Buffer, src: Endpoint): void {
+    const t = session.transfer;
+    if (!t || t.done) return;
+    if (src.port !== session.remote.port || src.address !== session.remote.address) {
+      // RFC 1350: a packet from another TID gets ERROR 5; the transfer goes on.
+      session.socket?.send(serializeError(TftpErrorCode.UNKNOWN_TID, 'Unknown transfer ID'), src);
+      this.metrics.errorsSent.inc({ code: String(TftpErrorCode.UNKNOWN_TID) });
+      this.drop('wrong-tid', 'datagram from an unknown transfer ID', src);
+      return;
+    }
+    const parsed = parsePacket(buf);
+    if (!parsed.ok) return this.drop('malformed', parsed.reason, src);
+    t.onPacket(parsed.packet);
+  }
+
+  private finished(end: TransferEnd, from: Endpoint, detail: Record<string, unknown>, started: number): void {
+    const durationMs = Date.now() - started;
+    const known = this.directory.get(from.address);
+    if (end.ok) {
+      this.metrics.transfers.inc({ result: 'done', reason: end.unconfirmed ? 'unconfirmed' : 'acked' });
+      this.event('tftp.done', from, known?.mac, { ...detail, bytes: end.bytes, blocks: end.blocks, retransmits: end.retransmits, unconfirmed: end.unconfirmed, durationMs });
+      this.logger.debug({ path: detail.path, client: detail.client, bytes: end.bytes, durationMs }, 'tftp transfer done');
+    } else {
+      const reason = end.reason.startsWith('timeout') ? 'timeout' : end.clientError ? 'client-error' : end.reason.startsWith('read failed') ? 'read-error' : 'aborted';
+      this.metrics.transfers.inc({ result: 'failed', reason });
+      this.event('tftp.failed', from, known?.mac, { ...detail, reason, message: end.reason, bytes: end.bytes, blocks: end.blocks, retransmits: end.retransmits, durationMs });
+      const code = reason === 'timeout' ? TftpErrorCodes.TIMEOUT : reason === 'read-error' ? TftpErrorCodes.READ : undefined;
+      this.logger.info({ code, path: detail.path, client: detail.client, reason: end.reason }, 'tftp transfer failed');
+    }
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /** Answer a request with an ERROR from the listening port and forget it. */
+  private refuse(session: Session, reason: string, code: number, message: string): void {
+    this.metrics.refused.inc({ reason });
+    this.metrics.errorsSent.inc({ code: String(code) });
+    const buf = serializeError(code, message);
+    this.listener?.send(buf, session.remote);
+    void notify(this.hooks.packetSent, { protocol: 'tftp', messageType: 'ERROR', to: session.remote, size: buf.length }, this.logger);
+    this.endSession(session);
+  }
+
+  private release(session: Session): void {
+    if (!session.admitted) return;
+    session.admitted = false;
+    this.admitted--;
+    const ip = session.remote.address;
+    const c = (this.perClient.get(ip) ?? 1) - 1;
+    if (c <= 0) this.perClient.delete(ip);
+    else this.perClient.set(ip, c);
+    this.metrics.active.set(this.admitted);
+    this.endSession(session);
+  }
+
+  private endSession(session: Session): void {
+    if (this.sessions.get(session.key) === session) this.sessions.delete(session.key);
+  }
+
+  private drop(category: string, reason: string, from?: Endpoint, mac?: string): void {
+    this.metrics.dropped.inc({ category });
+    const ev: PacketDroppedEvent = { protocol: 'tftp', category, reason, from, mac };
+    void notify(this.hooks.packetDropped, ev, this.logger);
+    if (category === 'policy' || category === 'hook-error') this.logger.info({ category, reason, from }, 'tftp request dropped');
+  }
+
+  private logBusy(from: Endpoint, limit: 'client' | 'global'): void {
+    this.busySinceLog++;
+    const now = Date.now();
+    if (now - this.lastBusyLog < 1000) return;
+    this.logger.warn(
+      { code: TftpErrorCodes.BUSY, client: from.address, limit, refusedSinceLastLog: this.busySinceLog, active: this.admitted, maxTransfers: this.o.maxTransfers, maxTransfersPerClient: this.o.maxTransfersPerClient },
+      `tftp: transfer limit reached (${limit}); clients get ERROR 0 "server busy"`,
+    );
+    this.lastBusyLog = now;
+    this.busySinceLog = 0;
+  }
+
+  private event(kind: 'tftp.start' | 'tftp.done' | 'tftp.failed', from: Endpoint, mac: string | undefined, detail: Record<string, unknown>): void {
+    const ev: BootEvent = { mac, address: from.address, at: this.clock.now(), source: 'tftp', kind, detail: { ...detail, client: `${from.address}:${from.port}`, ...(mac ? { mac } : {}) } };
+    void notify(this.hooks.bootEvent, ev, this.logger);
+  }
+}

@@ -1,0 +1,74 @@
+import dgram from 'node:dgram';
+import { bindError, type Endpoint } from '@pureboot/core';
+
+/** A bound UDP socket that only moves bytes: no TFTP knowledge here. */
+export interface UdpSocket {
+  readonly local: Endpoint;
+  send(buf: Buffer, to: Endpoint): void;
+  close(): void;
+}
+
+export type DatagramHandler = (buf: Buffer, from: Endpoint) => void;
+
+export interface BindOptions {
+  address: string;
+  port: number;
+  recvBufferBytes?: number;
+  /** Name used in bind errors (`tftp`). */
+  plugin: string;
+  onMessage: DatagramHandler;
+  /** Socket errors after binding (send failures are reported here, never thrown). */
+  onError: (err: Error) => void;
+}
+
+/** Bind a UDP socket; bind failures become core's coded errors (PB_ERR_PORT_PRIVILEGED/IN_USE …). */
+export function bindUdp(o: BindOptions): Promise<UdpSocket> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket({ type: 'udp4' });
+    let bound = false;
+    let closed = false;
+    sock.on('error', (err) => {
+      if (!bound) {
+        bound = true;
+        try {
+          sock.close();
+        } catch {
+          /* not open */
+        }
+        reject(bindError(err, { protocol: 'udp', address: o.address, port: o.port, plugin: o.plugin }));
+        return;
+      }
+      o.onError(err);
+    });
+    sock.on('message', (msg, rinfo) => o.onMessage(msg, { address: rinfo.address, port: rinfo.port }));
+    sock.bind({ address: o.address, port: o.port, exclusive: true }, () => {
+      bound = true;
+      if (o.recvBufferBytes) {
+        try {
+          sock.setRecvBufferSize(o.recvBufferBytes);
+        } catch {
+          /* capped by net.core.rmem_max; the default still works */
+        }
+      }
+      const a = sock.address();
+      resolve({
+        local: { address: a.address, port: a.port },
+        send(buf, to) {
+          if (closed) return;
+          sock.send(buf, to.port, to.address, (err) => {
+            if (err) o.onError(err);
+          });
+        },
+        close() {
+          if (closed) return;
+          closed = true;
+          try {
+            sock.close();
+          } catch {
+            /* already closed */
+          }
+        },
+      });
+    });
+  });
+}
