@@ -1,0 +1,82 @@
+import type { Endpoint, Logger } from '@pureboot/core';
+import type { ProxyAnswer, ProxyDhcpHandler, ProxyPort } from './handler';
+import { UdpEndpoint } from './transport';
+
+/**
+ * Ports 67 and 4011 wired to the handler: each datagram is handled, the answer waits its rule's
+ * delay, leaves from the socket it came in on, then the observers hear about it.
+ */
+export class ProxyDhcpServer {
+  private readonly dhcp: UdpEndpoint;
+  private readonly bootServer: UdpEndpoint;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inflight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly handler: ProxyDhcpHandler,
+    where: { address: string; port: number; bootServerPort: number },
+    private readonly logger: Logger,
+  ) {
+    this.dhcp = new UdpEndpoint({ address: where.address, port: where.port, key: 'proxy-dhcp.port' }, (d, r) => this.receive(d, r, 'dhcp'), logger);
+    this.bootServer = new UdpEndpoint({ address: where.address, port: where.bootServerPort, key: 'proxy-dhcp.bootServerPort' }, (d, r) => this.receive(d, r, 'boot-server'), logger);
+  }
+
+  async start(): Promise<void> {
+    await this.dhcp.open();
+    try {
+      await this.bootServer.open();
+    } catch (err) {
+      await this.dhcp.close();
+      throw err;
+    }
+    this.logger.info({ port: this.dhcp.port, bootServerPort: this.bootServer.port }, `proxy DHCP listening on ${this.dhcp.port}/udp and ${this.bootServer.port}/udp`);
+  }
+
+  get ports(): { dhcp: number; bootServer: number } {
+    return { dhcp: this.dhcp.port, bootServer: this.bootServer.port };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all([this.dhcp.close(), this.bootServer.close()]);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private receive(data: Buffer, remote: Endpoint, port: ProxyPort): void {
+    const work = this.handler
+      .handle(data, remote, port)
+      .then((answer) => {
+        if (!answer || this.stopped) return;
+        if (answer.delayMs > 0) {
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            this.track(this.send(answer));
+          }, answer.delayMs);
+          this.timers.add(t);
+          return;
+        }
+        return this.send(answer);
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'proxy-dhcp: handling a datagram failed'));
+    this.track(work);
+  }
+
+  private async send(answer: ProxyAnswer): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await (answer.port === 'dhcp' ? this.dhcp : this.bootServer).send(answer.data, answer.to);
+    } catch (err) {
+      this.handler.sendFailed(answer, err as Error);
+      return;
+    }
+    await this.handler.sent(answer);
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+}
