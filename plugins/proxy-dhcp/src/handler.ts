@@ -44,6 +44,12 @@ function ipText(buf: Buffer | undefined): string | undefined {
   return buf && buf.length === 4 ? `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}` : undefined;
 }
 
+/** A relay address we may answer to: not 0/8, loopback, multicast, class E or broadcast. */
+function isUnicast(ip: string): boolean {
+  const a = Number(ip.split('.')[0]);
+  return a !== 0 && a !== 127 && a < 224;
+}
+
 /**
  * The proxy-DHCP policy for one datagram: decode, keep only PXE clients, run packetReceive and
  * leaseDecision (the built-in answer is the BUILTIN-stage tap `builtinDecision`), build the answer.
@@ -72,6 +78,7 @@ export class ProxyDhcpHandler {
     const mac = req.chaddr;
     if (mt && mt.length !== 1) return this.drop('malformed', `option 53 has ${mt.length} bytes`, remote, mac);
     if (req.op !== 1) return this.drop('not-for-us', 'not a BOOTREQUEST', remote, mac);
+    if (req.giaddr !== '0.0.0.0' && !isUnicast(req.giaddr)) return this.drop('malformed', `giaddr ${req.giaddr} is not a unicast address`, remote, mac);
     const pxe = pxeClientInfo(req);
     if (!pxe.isPxe) return this.drop('not-for-us', 'not a PXE client (no option 60 PXEClient/HTTPClient)', remote, mac);
 
