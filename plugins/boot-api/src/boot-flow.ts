@@ -95,7 +95,8 @@ export class BootFlow {
 
   private input(mac: string, arch: string, node: NodeRecord, baseUrl: string, machine: MachineInfo): ScriptInput {
     const o = this.d.options;
-    return { mac, arch, state: node.state, node, baseUrl, callbackUrl: this.callbackUrl(baseUrl, mac), machine, discovery: o.discovery, menuTimeoutMs: o.menuTimeoutMs, installRetries: o.installRetries };
+    // The callback URL carries an HMAC: computed only when a script uses it (install scripts), not per boot.
+    return { mac, arch, state: node.state, node, baseUrl, callbackUrl: () => this.callbackUrl(baseUrl, mac), machine, discovery: o.discovery, menuTimeoutMs: o.menuTimeoutMs, installRetries: o.installRetries };
   }
 
   private select(node: NodeRecord, arch: string): Selection {
@@ -103,11 +104,14 @@ export class BootFlow {
   }
 
   /** The built-in script for the machine's current state, and the transition serving it makes. */
-  private builtin(input: ScriptInput, node: NodeRecord, selection: Selection): { kind: BuiltinKind; script: string; profile?: string; to?: NodeState } {
+  private builtin(input: ScriptInput, node: NodeRecord, select: () => Selection): { kind: BuiltinKind; script: string; profile?: string; to?: NodeState } {
     switch (node.state) {
-      case 'pending':
+      case 'pending': {
+        // Only a pending machine's script depends on its profile: the others skip the group selection.
+        const selection = select();
         if (!selection.profile) return { kind: 'no-profile', script: noProfileScript(input) };
         return { kind: 'install', script: installScript(input, selection.profile), profile: selection.profile.name, to: 'installing' };
+      }
       case 'installed':
         return { kind: 'local', script: localScript(input, ' (first local boot: now active)'), to: 'active' };
       case 'discovered':
@@ -147,8 +151,8 @@ export class BootFlow {
     let built: NodeState = node.state;
     let transition: BootResult['transition'];
     for (let attempt = 0; attempt < 8 && !result; attempt++) {
-      const selection = this.select(node, arch);
-      const b = this.builtin(this.input(mac, arch, node, baseUrl, machine), node, selection);
+      const current = node;
+      const b = this.builtin(this.input(mac, arch, current, baseUrl, machine), current, () => this.select(current, arch));
       const patch = this.touch(node, arch, machine, now);
       built = node.state;
       if (b.to) {
@@ -200,7 +204,7 @@ export class BootFlow {
     const node: NodeRecord = stored ?? { mac, state: 'discovered', version: 0, arch: arch === 'unknown' ? undefined : arch, labels: {}, attributes: {}, firstSeen: now, lastSeen: now, stateSince: now, history: [] };
     const effectiveArch = arch === 'unknown' && node.arch ? node.arch : arch;
     const selection = this.select(node, effectiveArch);
-    const b = this.builtin(this.input(mac, effectiveArch, node, baseUrl, machine), node, selection);
+    const b = this.builtin(this.input(mac, effectiveArch, node, baseUrl, machine), node, () => selection);
     const ctx = { mac, node, state: node.state, arch: effectiveArch, query: stringQuery(q), baseUrl, client: { address: client.address }, dryRun: true } as ScriptRenderContext;
     const { script, taps } = await runTapsOneByOne(this.d.hooks, b.script, ctx);
     return {

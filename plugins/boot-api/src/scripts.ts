@@ -27,8 +27,8 @@ export interface ScriptInput {
   state: NodeState;
   node: NodeRecord;
   baseUrl: string;
-  /** The installer's callback URL (POST …/events?token=…). */
-  callbackUrl: string;
+  /** The installer callback URL (with the machine's callback token); computed on demand. */
+  callbackUrl: () => string;
   machine: MachineInfo;
   discovery: 'local' | 'menu';
   menuTimeoutMs: number;
@@ -52,7 +52,7 @@ export function localBootLines(arch: string): string[] {
 export function templateValues(input: ScriptInput, profile?: CompiledProfile): TemplateValues {
   const [buildarch, platform] = input.arch === 'unknown' ? ['unknown', 'unknown'] : input.arch.split('-');
   return {
-    server: { base_url: input.baseUrl, asset_url: `${input.baseUrl}/api/v1/assets`, callback_url: input.callbackUrl },
+    server: { base_url: input.baseUrl, asset_url: `${input.baseUrl}/api/v1/assets`, callback_url: input.callbackUrl() },
     machine: {
       mac: input.mac,
       mac_hyphen: hyphenMac(input.mac),
@@ -88,7 +88,7 @@ export function installScript(input: ScriptInput, profile: CompiledProfile): str
   const cmdline = profile.compiled.cmdline ? renderTemplate(profile.compiled.cmdline, values).trim() : '';
   // UEFI: iPXE hands named initrds to the kernel's EFI stub only when the command line names them.
   const initrdArgs = platformOf(input.arch) === 'efi' ? initrds.map((_, i) => `initrd=initrd${i}`) : [];
-  const args = [...initrdArgs, cmdline, `pureboot.mac=${input.mac}`, `pureboot.callback=${input.callbackUrl}`].filter(Boolean).join(' ');
+  const args = [...initrdArgs, cmdline, `pureboot.mac=${input.mac}`, `pureboot.callback=${input.callbackUrl()}`].filter(Boolean).join(' ');
   const name = ipxeInert(profile.name);
   const retries = input.installRetries;
   return lines([
