@@ -161,6 +161,10 @@ export class TftpServer {
       this.refuse(session, 'read-only', TftpErrorCode.ACCESS_VIOLATION, 'PureBoot TFTP is read-only');
       return;
     }
+    if (p.mode === 'mail') {
+      this.refuse(session, 'illegal-mode', TftpErrorCode.ILLEGAL_OPERATION, 'Mail mode cannot be read');
+      return;
+    }
     // 3. capacity (after policy, so dropped requests never get an answer).
     const perClient = this.perClient.get(from.address) ?? 0;
     if (this.admitted >= this.o.maxTransfers || perClient >= this.o.maxTransfersPerClient) {
