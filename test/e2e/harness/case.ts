@@ -29,6 +29,8 @@ export interface CaseOptions {
   profiles?: Record<string, unknown>;
   /** Extra files for the static root (path inside the root → source file). */
   staticFiles?: Record<string, string>;
+  /** Runs before PureBoot starts (the case folder exists); returns more static files (path inside the root → source file). */
+  prepare?: (c: E2eCase) => Promise<Record<string, string>>;
   /** Live view: called for every new timeline event (demo). */
   onEvent?: (e: TimelineEvent, line: string) => void;
   /** Progress notes (demo, debugging). */
@@ -89,7 +91,8 @@ export class E2eCase {
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.mkdirSync(this.staticRoot, { recursive: true });
     this.staticSizes = populateStaticRoot(this.staticRoot);
-    for (const [rel, src] of Object.entries(o.staticFiles ?? {})) {
+    const extra = o.prepare ? await o.prepare(this) : {};
+    for (const [rel, src] of Object.entries({ ...o.staticFiles, ...extra })) {
       fs.mkdirSync(path.dirname(path.join(this.staticRoot, rel)), { recursive: true });
       fs.copyFileSync(src, path.join(this.staticRoot, rel));
       this.staticSizes[rel] = fs.statSync(src).size;
@@ -193,9 +196,20 @@ export class E2eCase {
   }
 }
 
+const openCases = new Set<E2eCase>();
+
+/** Tear down cases that are still open (a mocha timeout interrupted them): for after() hooks. */
+export async function closeOpenCases(): Promise<void> {
+  for (const c of [...openCases]) {
+    openCases.delete(c);
+    await c.close(false).catch(() => undefined);
+  }
+}
+
 /** Run one case with its time limit; everything is torn down whatever happens. */
 export async function runCase(opts: CaseOptions, body: (c: E2eCase) => Promise<void>): Promise<E2eCase> {
   const c = new E2eCase(opts);
+  openCases.add(c);
   let passed = false;
   let limitTimer: NodeJS.Timeout | undefined;
   const work = (async () => {
@@ -216,6 +230,6 @@ export async function runCase(opts: CaseOptions, body: (c: E2eCase) => Promise<v
     throw c.failure((err as Error).message, c.vms[c.vms.length - 1]);
   } finally {
     clearTimeout(limitTimer);
-    await c.close(passed);
+    if (openCases.delete(c)) await c.close(passed);
   }
 }

@@ -36,6 +36,11 @@ export function populateStaticRoot(root: string): Record<string, number> {
   return sizes;
 }
 
+/** The storage plugin cases run with: $PUREBOOT_E2E_STORAGE (a short name or a path), default storage-memory. */
+export function defaultStorage(): string {
+  return process.env.PUREBOOT_E2E_STORAGE || 'storage-memory';
+}
+
 export interface CaseConfigInput {
   mode: DhcpMode;
   dataDir: string;
@@ -54,11 +59,13 @@ export interface CaseConfigInput {
  */
 export function caseConfig(i: CaseConfigInput): Record<string, unknown> {
   const bootFiles = i.bootFiles ?? DEFAULT_BOOT_FILES;
-  const storage = i.storage ?? 'storage-memory';
+  const storage = i.storage ?? defaultStorage();
+  // Stage 1 gets the binary until the TFTP plugin reported its download for the MAC (QEMU's ROM is
+  // iPXE too: the user class cannot tell it from the chained undionly.kpxe); iPXE then gets the chain URL.
   const pxe = {
     ipxeDetection: 'after-tftp',
     bootFiles: { bios: bootFiles.bios, 'uefi-x86_64': bootFiles.uefi },
-    ipxeScriptUrl: CHAIN_URL,
+    scriptUrl: CHAIN_URL,
   };
   const cfg: Record<string, unknown> = {
     plugins: i.mode === 'http-only' ? [storage, 'boot-api'] : [storage, i.mode === 'dhcp' ? 'dhcp' : 'proxy-dhcp', 'tftp', 'boot-api'],
@@ -91,7 +98,7 @@ export function caseConfig(i: CaseConfigInput): Record<string, unknown> {
       pxe,
     };
   } else if (i.mode === 'proxy') {
-    cfg['proxy-dhcp'] = { interfaces: [NET.bridge], serverAddress: NET.server, ...pxe };
+    cfg['proxy-dhcp'] = { interface: NET.bridge, serverAddress: NET.server, ...pxe };
   }
   return cfg;
 }

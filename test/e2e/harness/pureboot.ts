@@ -14,6 +14,16 @@ export interface ApiResponse<T = unknown> {
 }
 
 /**
+ * The environment of the PureBoot child: the case's config file is the whole configuration, so no
+ * PUREBOOT_* variable of the test run (PUREBOOT_E2E_*, a developer's overrides) reaches it.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { NO_COLOR: '1' };
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PUREBOOT_')) env[k] = v;
+  return env;
+}
+
+/**
  * PureBoot as a real process (`pureboot start --config FILE`, TypeScript sources through tsx) inside
  * the case's server namespace. The test process lives in the host namespace, so the management API
  * is reached with curl run inside the server namespace (no link into the host's network is made).
@@ -35,7 +45,7 @@ export class PurebootProcess {
 
   async start(timeoutMs = 60000): Promise<void> {
     fs.writeFileSync(this.configFile, JSON.stringify(this.config, null, 2) + '\n');
-    this.proc = this.net.lab.spawn(this.net.serverNs, purebootArgv(['start', '--config', this.configFile]), { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    this.proc = this.net.lab.spawn(this.net.serverNs, purebootArgv(['start', '--config', this.configFile]), { cwd: REPO_ROOT, env: childEnv() });
     // Race the exit too: startProcess().waitFor notices an exit only when more output follows it.
     const proc = this.proc;
     await Promise.race([
