@@ -4,3 +4,4 @@ export * from './spawn';
 export * from './netns';
 export { ManualClock } from '../clock';
 export * from './builder-contract';
+export * from './store-conformance';
