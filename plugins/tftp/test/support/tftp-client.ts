@@ -96,8 +96,10 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
         arm();
       }, timeoutMs);
     };
+    let finished = false;
     function finish(ok: boolean, reason?: string, error?: { code: number; message: string }) {
-      if (done) return;
+      if (finished) return;
+      finished = true;
       done = true;
       if (timer) clearTimeout(timer);
       clearTimeout(overall);
@@ -132,9 +134,11 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
         inWindow++;
         const last = p.data.length < blksize;
         if (last) {
-          sock.send(serializeAck(expected - 1), server.port, server.address);
           acksSent++;
-          return finish(true);
+          // Close only once the final ACK has left (closing right after send() can discard it).
+          sock.send(serializeAck(expected - 1), server.port, server.address, () => finish(true));
+          done = true;
+          return;
         }
         if (inWindow >= windowsize) {
           inWindow = 0;
