@@ -1,6 +1,6 @@
 import type { BootEventLog, StoredBootEvent } from '@pureboot/core';
 import type { PgDatabase } from './db';
-import { PgErrorCodes, PgStoreError } from './errors';
+import { PgStoreError, StorageErrorCodes } from './errors';
 import { toEvent, type EventRow } from './rows';
 
 export interface PgBootEventDeps {
@@ -11,7 +11,7 @@ export interface PgBootEventDeps {
   perNode: number;
 }
 
-const MAX_LIST = 10000;
+const MAX_LIST = 1000;
 
 /**
  * Append-only boot timeline. `seq` comes from a sequence, so it grows across every server sharing
@@ -44,7 +44,7 @@ export class PgBootEventLog implements BootEventLog {
 
   async list(mac: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredBootEvent[]> {
     const limit = opts.limit ?? MAX_LIST;
-    if (!Number.isInteger(limit) || limit < 1) throw new PgStoreError(PgErrorCodes.INVALID_ARGUMENT, `boot event list limit must be a positive integer (got ${limit})`, { limit });
+    if (!Number.isInteger(limit) || limit < 1) throw new PgStoreError(StorageErrorCodes.BAD_REQUEST, `boot event list limit must be a positive integer (got ${limit})`, { limit });
     await this.deps.ready();
     const r = await this.deps.db.query<EventRow & Record<string, unknown>>(
       `SELECT seq, mac, at, source, kind, detail FROM ${this.s}.boot_events WHERE mac = $1 AND seq > $2 ORDER BY seq LIMIT $3`,

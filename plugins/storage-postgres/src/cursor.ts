@@ -1,4 +1,4 @@
-import { PgErrorCodes, PgStoreError } from './errors';
+import { PgStoreError, StorageErrorCodes } from './errors';
 
 /** Opaque keyset cursors: the key of the last item of a page, tagged by what it pages. */
 export function encodeCursor(kind: string, key: string | number): string {
@@ -12,12 +12,11 @@ export function decodeCursor<T extends string | number>(kind: string, cursor: st
   } catch {
     // fall through
   }
-  throw new PgStoreError(PgErrorCodes.INVALID_ARGUMENT, `invalid ${kind} cursor: pass nextCursor from a previous page unchanged`, { cursor });
+  throw new PgStoreError(StorageErrorCodes.BAD_CURSOR, `invalid ${kind} cursor: pass nextCursor from a previous page unchanged`, { cursor });
 }
 
-/** Page size: default 100, 1..1000. */
+/** Page size: default 100, clamped to 1..1000. */
 export function pageLimit(limit: number | undefined, max = 1000, dflt = 100): number {
-  if (limit === undefined) return dflt;
-  if (!Number.isInteger(limit) || limit < 1) throw new PgStoreError(PgErrorCodes.INVALID_ARGUMENT, `page limit must be an integer from 1 to ${max} (got ${limit})`, { limit });
-  return Math.min(limit, max);
+  if (limit === undefined || !Number.isFinite(limit)) return dflt;
+  return Math.min(max, Math.max(1, Math.floor(limit)));
 }

@@ -10,11 +10,18 @@ export const PgErrorCodes = Object.freeze({
   UNAVAILABLE: 'PB_ERR_STORAGE_PG_UNAVAILABLE',
   TIMEOUT: 'PB_ERR_STORAGE_PG_TIMEOUT',
   QUERY: 'PB_ERR_STORAGE_PG_QUERY',
-  INVALID_ARGUMENT: 'PB_ERR_STORAGE_PG_INVALID_ARGUMENT',
   CLOSED: 'PB_ERR_STORAGE_PG_CLOSED',
 } as const);
 
-export type PgErrorCode = (typeof PgErrorCodes)[keyof typeof PgErrorCodes];
+/** Codes shared by every storage backend (documented once, in "Storage plugins"). */
+export const StorageErrorCodes = Object.freeze({
+  /** A list cursor that no page of this kind produced. */
+  BAD_CURSOR: 'PB_ERR_STORAGE_BAD_CURSOR',
+  /** A call that breaks the contract (bad state name, state change without a transition, bad address). */
+  BAD_REQUEST: 'PB_ERR_STORAGE_BAD_REQUEST',
+} as const);
+
+export type PgErrorCode = (typeof PgErrorCodes)[keyof typeof PgErrorCodes] | (typeof StorageErrorCodes)[keyof typeof StorageErrorCodes];
 
 export class PgStoreError extends PurebootError {
   constructor(code: PgErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {

@@ -1,9 +1,9 @@
 import type { AllocateRequest, AllocateResult, CommitRequest, CommitResult, Lease, LeaseListQuery, LeasePage, LeaseStore } from '@pureboot/core';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor';
 import type { PgDatabase } from './db';
-import { PgErrorCodes, PgStoreError } from './errors';
+import { PgStoreError, StorageErrorCodes } from './errors';
 import { toLease, type LeaseRow } from './rows';
-import { allowedSegments } from './segments';
+import { allowedSegments, inRanges } from './segments';
 
 /** Addresses added to a pool segment's free list at a time (see sql/lease-functions.ts). */
 export const FILL_CHUNK = 1024;
@@ -12,7 +12,7 @@ const LEASE_STATES = new Set(['offered', 'bound', 'released', 'declined', 'expir
 const COLS = 'address, subnet_id, client_id, mac, hostname, state, expires_at, updated_at';
 
 function checkAddress(a: number, what = 'address'): void {
-  if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new PgStoreError(PgErrorCodes.INVALID_ARGUMENT, `${what} must be an IPv4 address as uint32 (got ${a})`, { [what]: a });
+  if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new PgStoreError(StorageErrorCodes.BAD_REQUEST, `${what} must be an IPv4 address as uint32 (got ${a})`, { [what]: a });
 }
 
 export interface PgLeaseStoreDeps {
@@ -41,11 +41,13 @@ export class PgLeaseStore implements LeaseStore {
       checkAddress(r.start, 'range start');
       checkAddress(r.end, 'range end');
     }
-    if (req.state !== 'offered' && req.state !== 'bound') throw new PgStoreError(PgErrorCodes.INVALID_ARGUMENT, `allocate: state must be offered or bound (got ${String(req.state)})`);
+    if (req.state !== 'offered' && req.state !== 'bound') throw new PgStoreError(StorageErrorCodes.BAD_REQUEST, `allocate: state must be offered or bound (got ${String(req.state)})`);
     const segs = allowedSegments(req.ranges, req.exclude);
+    // A preferred address must be dynamic (in the ranges, not excluded) unless only it will do (a reservation).
+    const preferred = req.preferred !== undefined && (req.preferredOnly === true || inRanges(req.preferred, segs)) ? req.preferred : null;
     const rows = await this.q<LeaseRow & { reused: boolean; reason: string | null }>(
       `SELECT (a.r).*, a.reused, a.reason FROM ${this.s}.pb_allocate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::bigint[], $11::bigint[], $12) a`,
-      [req.subnetId, req.clientId, req.mac, req.hostname ?? null, req.state, req.expiresAt, req.now, req.preferred ?? null, req.preferredOnly === true, segs.map((x) => x.start), segs.map((x) => x.end), FILL_CHUNK],
+      [req.subnetId, req.clientId, req.mac, req.hostname ?? null, req.state, req.expiresAt, req.now, preferred, req.preferredOnly === true && preferred !== null, segs.map((x) => x.start), segs.map((x) => x.end), FILL_CHUNK],
     );
     const row = rows[0];
     if (!row || row.address === null) return { ok: false, reason: row?.reason === 'preferred-unavailable' ? 'preferred-unavailable' : 'exhausted' };
@@ -71,7 +73,7 @@ export class PgLeaseStore implements LeaseStore {
   async release(address: number, clientId: string, now: number): Promise<Lease | undefined> {
     checkAddress(address);
     const rows = await this.q<LeaseRow>(
-      `UPDATE ${this.s}.leases SET state = 'released', updated_at = $3 WHERE address = $1 AND client_id = $2 AND state IN ('offered', 'bound') RETURNING ${COLS}`,
+      `UPDATE ${this.s}.leases SET state = 'released', expires_at = $3, updated_at = $3 WHERE address = $1 AND client_id = $2 AND state IN ('offered', 'bound') RETURNING ${COLS}`,
       [address, clientId, now],
     );
     return rows[0] ? toLease(rows[0]) : undefined;
@@ -82,8 +84,8 @@ export class PgLeaseStore implements LeaseStore {
     if (clientId !== undefined) {
       const rows = await this.q<LeaseRow>(
         `UPDATE ${this.s}.leases SET state = 'declined', expires_at = $3, updated_at = $4
-          WHERE address = $1 AND client_id = $2 AND state IN ('offered', 'bound') RETURNING ${COLS}`,
-        [address, clientId, quarantineUntil, now],
+          WHERE address = $1 AND client_id = $2 AND subnet_id = $5 AND state <> 'free' RETURNING ${COLS}`,
+        [address, clientId, quarantineUntil, now, subnetId],
       );
       return rows[0] ? toLease(rows[0]) : undefined;
     }
@@ -92,7 +94,8 @@ export class PgLeaseStore implements LeaseStore {
       `INSERT INTO ${this.s}.leases AS l (address, subnet_id, client_id, mac, state, expires_at, updated_at)
          VALUES ($1, $2, '', '', 'declined', $3, $4)
        ON CONFLICT (address) DO UPDATE SET state = 'declined', expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at,
-         subnet_id = CASE WHEN l.state = 'free' THEN EXCLUDED.subnet_id ELSE l.subnet_id END
+         subnet_id = EXCLUDED.subnet_id
+       WHERE l.state = 'free' OR l.subnet_id = EXCLUDED.subnet_id
        RETURNING ${COLS}`,
       [address, subnetId, quarantineUntil, now],
     );
@@ -102,7 +105,7 @@ export class PgLeaseStore implements LeaseStore {
   async findByClientId(subnetId: string, clientId: string): Promise<Lease | undefined> {
     const rows = await this.q<LeaseRow>(
       `SELECT ${COLS} FROM ${this.s}.leases WHERE subnet_id = $1 AND client_id = $2 AND state <> 'free'
-        ORDER BY (state IN ('offered', 'bound')) DESC, updated_at DESC, address LIMIT 1`,
+        ORDER BY updated_at DESC, (state IN ('offered', 'bound')) DESC, address LIMIT 1`,
       [subnetId, clientId],
     );
     return rows[0] ? toLease(rows[0]) : undefined;
@@ -134,7 +137,7 @@ export class PgLeaseStore implements LeaseStore {
 
   async list(query: LeaseListQuery): Promise<LeasePage> {
     const limit = pageLimit(query.limit);
-    if (query.state !== undefined && !LEASE_STATES.has(query.state)) throw new PgStoreError(PgErrorCodes.INVALID_ARGUMENT, `unknown lease state "${query.state}"`);
+    if (query.state !== undefined && !LEASE_STATES.has(query.state)) throw new PgStoreError(StorageErrorCodes.BAD_REQUEST, `unknown lease state "${query.state}"`);
     const where = [`state <> 'free'`];
     const values: unknown[] = [];
     if (query.subnetId !== undefined) where.push(`subnet_id = $${values.push(query.subnetId)}`);

@@ -1,13 +1,13 @@
 import { NODE_STATES, type Clock, type NodeCreate, type NodeCreateResult, type NodeListQuery, type NodePage, type NodePatch, type NodeRecord, type NodeStore, type NodeUpdateResult } from '@pureboot/core';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor';
 import type { PgDatabase } from './db';
-import { PgErrorCodes, PgStoreError } from './errors';
+import { PgStoreError, StorageErrorCodes } from './errors';
 import { toNode, type NodeRow } from './rows';
 
 const COLS = 'mac, state, version, arch, labels, profile, attributes, first_seen, last_seen, state_since, history';
 
 function checkState(state: unknown): void {
-  if (!(NODE_STATES as readonly unknown[]).includes(state)) throw new PgStoreError(PgErrorCodes.INVALID_ARGUMENT, `unknown node state "${String(state)}" (one of ${NODE_STATES.join(', ')})`);
+  if (!(NODE_STATES as readonly unknown[]).includes(state)) throw new PgStoreError(StorageErrorCodes.BAD_REQUEST, `unknown node state "${String(state)}" (one of ${NODE_STATES.join(', ')})`);
 }
 
 export interface PgNodeStoreDeps {
@@ -62,6 +62,14 @@ export class PgNodeStore implements NodeStore {
     mac = mac.toLowerCase();
     if (patch.state !== undefined) checkState(patch.state);
     const t = patch.transition;
+    if (patch.state !== undefined && t === undefined) {
+      // A state change needs a transition. Checked against the expected version: if the record moved on
+      // meanwhile, the CAS below fails anyway, so this extra read cannot let a bad change through.
+      const cur = await this.get(mac);
+      if (cur && cur.version === expectedVersion && cur.state !== patch.state) {
+        throw new PgStoreError(StorageErrorCodes.BAD_REQUEST, `node ${mac}: a state change (${cur.state} → ${patch.state}) needs patch.transition (reason, at)`, { mac });
+      }
+    }
     const at = t?.at ?? patch.lastSeen ?? this.deps.clock().now();
     const rows = await this.q(
       `UPDATE ${this.s}.nodes n SET

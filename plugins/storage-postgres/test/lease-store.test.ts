@@ -145,7 +145,7 @@ describe('storage-postgres: lease store on a real PostgreSQL', () => {
     } catch (e) {
       err = e;
     }
-    expect((err as { code?: string }).code).to.equal('PB_ERR_STORAGE_PG_INVALID_ARGUMENT');
+    expect((err as { code?: string }).code).to.equal('PB_ERR_STORAGE_BAD_CURSOR');
   });
 
   it('a /16 pool: fills lazily (rows stay far below the pool size) and concurrent allocations never collide', async () => {

@@ -12,7 +12,7 @@
 
 /** A row of `s.leases` `l` can be taken by client `p_client` at `p_now`. */
 const takeable = (l: string) => `(${l}.state IN ('free', 'released', 'expired')
-      OR (${l}.state IN ('offered', 'bound') AND (${l}.client_id = p_client OR ${l}.expires_at <= p_now))
+      OR (${l}.state IN ('offered', 'bound') AND ((${l}.client_id = p_client AND ${l}.subnet_id = p_subnet) OR ${l}.expires_at <= p_now))
       OR (${l}.state = 'declined' AND ${l}.expires_at <= p_now))`;
 
 const clientLock = `PERFORM pg_advisory_xact_lock(hashtextextended('pb-client:' || p_subnet || '/' || p_client, 0));`;
@@ -28,8 +28,8 @@ BEGIN
       state = p_state, expires_at = p_expires, updated_at = p_now
     WHERE l.address = p_address RETURNING l.* INTO r;
   -- one lease per client and subnet: a move to a new address ends the old one
-  UPDATE ${s}.leases l SET state = 'released', updated_at = p_now
-    WHERE l.subnet_id = p_subnet AND l.client_id = p_client AND l.state IN ('offered', 'bound') AND l.address <> p_address;
+  UPDATE ${s}.leases l SET state = 'released', expires_at = p_now, updated_at = p_now
+    WHERE l.subnet_id = p_subnet AND l.client_id = p_client AND l.state IN ('offered', 'bound') AND l.expires_at > p_now AND l.address <> p_address;
   RETURN r;
 END
 $fn$;
@@ -78,8 +78,8 @@ BEGIN
       WHERE ${takeable('l')}
       RETURNING l.* INTO r;
     IF FOUND THEN
-      UPDATE ${s}.leases l SET state = 'released', updated_at = p_now
-        WHERE l.subnet_id = p_subnet AND l.client_id = p_client AND l.state IN ('offered', 'bound') AND l.address <> p_preferred;
+      UPDATE ${s}.leases l SET state = 'released', expires_at = p_now, updated_at = p_now
+        WHERE l.subnet_id = p_subnet AND l.client_id = p_client AND l.state IN ('offered', 'bound') AND l.expires_at > p_now AND l.address <> p_preferred;
       RETURN;
     END IF;
     IF p_preferred_only THEN
@@ -88,18 +88,17 @@ BEGIN
     END IF;
   END IF;
 
-  -- 3. the client's previous address, when it is free again and still in the pool
+  -- 3. the client's previous address (its latest record in the subnet), when free again and still in the pool
   SELECT l.address INTO cand FROM ${s}.leases l
-    WHERE l.subnet_id = p_subnet AND l.client_id = p_client
-      AND (l.state IN ('released', 'expired') OR (l.state IN ('offered', 'bound') AND l.expires_at <= p_now))
-    ORDER BY l.updated_at DESC LIMIT 1;
+    WHERE l.subnet_id = p_subnet AND l.client_id = p_client AND l.state <> 'free'
+    ORDER BY l.updated_at DESC, (l.state IN ('offered', 'bound')) DESC, l.address LIMIT 1;
   IF cand IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(p_starts, p_ends) AS g(gs, ge) WHERE cand BETWEEN g.gs AND g.ge) THEN
     SELECT l.address INTO cand FROM ${s}.leases l
-      WHERE l.address = cand AND l.client_id = p_client
-        AND (l.state IN ('released', 'expired') OR (l.state IN ('offered', 'bound') AND l.expires_at <= p_now))
+      WHERE l.address = cand AND l.client_id = p_client AND ${takeable('l')}
       FOR UPDATE SKIP LOCKED;
     IF FOUND THEN
       r := ${s}.pb_take(cand, p_subnet, p_client, p_mac, p_hostname, p_state, p_expires, p_now);
+      reused := true;
       RETURN;
     END IF;
   END IF;
@@ -169,8 +168,8 @@ BEGIN
     WHERE ${takeable('l')}
     RETURNING l.* INTO r;
   IF FOUND THEN
-    UPDATE ${s}.leases l SET state = 'released', updated_at = p_now
-      WHERE l.subnet_id = p_subnet AND l.client_id = p_client AND l.state IN ('offered', 'bound') AND l.address <> p_address;
+    UPDATE ${s}.leases l SET state = 'released', expires_at = p_now, updated_at = p_now
+      WHERE l.subnet_id = p_subnet AND l.client_id = p_client AND l.state IN ('offered', 'bound') AND l.expires_at > p_now AND l.address <> p_address;
     RETURN;
   END IF;
   SELECT l.state INTO cur_state FROM ${s}.leases l WHERE l.address = p_address;
