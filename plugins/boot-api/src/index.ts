@@ -143,12 +143,17 @@ export default definePlugin<BootApiOptions>({
     });
     if (o.docs) await app.register(swaggerUi, { routePrefix: '/docs' });
 
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.config?.bootEndpoint && !networks.allows(clientAddress(request))) {
-        void reply.code(403);
-        throw new BootApiError(BootApiErrorCodes.FORBIDDEN_NETWORK, 403, `client ${clientAddress(request)} is not in boot-api.allowedClientNetworks`);
-      }
-    });
+    // Only when limited: an unrestricted boot API pays nothing per request.
+    if (o.allowedClientNetworks.length > 0) {
+      app.addHook('onRequest', (request, reply, done) => {
+        if (request.routeOptions.config?.bootEndpoint && !networks.allows(clientAddress(request))) {
+          void reply.code(403);
+          done(new BootApiError(BootApiErrorCodes.FORBIDDEN_NETWORK, 403, `client ${clientAddress(request)} is not in boot-api.allowedClientNetworks`));
+          return;
+        }
+        done();
+      });
+    }
 
     bootRoutes(c);
     assetRoutes(c);
