@@ -10,7 +10,7 @@
  * Every request of the PureBoot rows is a full boot-script request: store lookup, group/profile selection,
  * lifecycle script, scriptRender hook, metrics, and an http.script boot event appended to the timeline.
  *
- * Environment: PB_BENCH_MACHINES (10000), PB_BENCH_SECONDS (8), PB_BENCH_CONNECTIONS (32), PB_BENCH_THREADS (1).
+ * Environment: PB_BENCH_STORAGE (storage-memory; or storage-file …), PB_BENCH_MACHINES (10000), PB_BENCH_SECONDS (8), PB_BENCH_CONNECTIONS (32), PB_BENCH_THREADS (1).
  * Issue 7 target: PureBoot ≥ 0.7× the bare route's requests/s, p99 < 10 ms.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -22,7 +22,6 @@ import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { Pureboot } from '@pureboot/core';
-import { storagePlugin } from '../test/support/harness';
 
 const exec = promisify(execFile);
 
@@ -189,7 +188,7 @@ async function main(): Promise<void> {
     // PureBoot with N stored machines.
     const dataDir = path.join(dir, 'data');
     fs.mkdirSync(dataDir);
-    const storage = storagePlugin();
+    const storage = process.env.PB_BENCH_STORAGE ?? 'storage-memory';
     const k = await Pureboot.create({
       config: {
         plugins: [storage, 'boot-api'],
@@ -233,7 +232,7 @@ async function main(): Promise<void> {
 
     // 3. PureBoot
     try {
-      rows.push(await measure('PureBoot /boot/MAC', pbBase, '/boot/{mac}?buildarch=x86_64&platform=efi', dir, `${MACHINES} stored (${storage.includes('storage-fake') ? 'test store' : storage})`));
+      rows.push(await measure('PureBoot /boot/MAC', pbBase, '/boot/{mac}?buildarch=x86_64&platform=efi', dir, `${MACHINES} stored (${storage})`));
       rows.push(await measure('PureBoot /api/v1/boot?mac=', pbBase, '/api/v1/boot?mac={hy}&buildarch=x86_64&platform=efi&uuid=00000000-0000-0000-0000-000000000001&serial=SN1&ip=198.18.0.10', dir, 'long form, iPXE variables'));
     } finally {
       await k.stop('bench done');

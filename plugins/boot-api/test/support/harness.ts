@@ -6,16 +6,6 @@ import { ManualClock } from '@pureboot/core/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 
-/** storage-memory once it exists; the stand-in in ./storage-fake.ts until then. */
-export function storagePlugin(): string {
-  try {
-    require.resolve('@pureboot/plugin-storage-memory');
-    return 'storage-memory';
-  } catch {
-    return path.join(__dirname, 'storage-fake.ts');
-  }
-}
-
 export const TOKEN = 'test-token-0123456789abcdef';
 export const PUBLIC_URL = 'http://198.18.0.1:8080';
 
@@ -41,13 +31,13 @@ export interface HarnessOptions {
   logLevel?: string;
 }
 
-/** A PureBoot with storage-memory and boot-api on 127.0.0.1:<free port>, a manual clock and a temp data dir. */
+/** A PureBoot with the real storage-memory plugin and boot-api on 127.0.0.1:<free port>, a manual clock and a temp data dir. */
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bootapi-'));
   const clock = (o.clock as ManualClock | undefined) ?? new ManualClock(Date.UTC(2026, 0, 1, 12));
   const k = await Pureboot.create({
     config: {
-      plugins: [storagePlugin(), ...(o.plugins ?? []), 'boot-api'],
+      plugins: ['storage-memory', ...(o.plugins ?? []), 'boot-api'],
       server: { dataDir, logLevel: o.logLevel ?? 'silent' },
       'boot-api': { address: '127.0.0.1', port: 0, token: TOKEN, requestLogs: false, publicUrl: PUBLIC_URL, ...o.bootApi },
       ...o.extraConfig,
