@@ -58,6 +58,7 @@ export const Opt = Object.freeze({
   CLIENT_ARCH: 93,
   CLIENT_NDI: 94,
   CLIENT_UUID: 97,
+  SUBNET_SELECTION: 118,
   CLASSLESS_ROUTES: 121,
   IPXE_ENCAP: 175,
   END: 255,
