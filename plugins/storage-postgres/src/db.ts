@@ -52,7 +52,7 @@ export class PgDatabase {
     return this.down;
   }
 
-  /** Run one statement. Serialization failures and deadlocks are retried; everything else is mapped to a PB_ERR_STORAGE_PG_ code. */
+  /** Run one statement. Serialization failures and deadlocks are retried; everything else is mapped to a PgStoreError code (PgErrorCodes). */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     return this.run((c) => c.query<R>(text, values));
   }
