@@ -18,6 +18,8 @@ export interface ResolvedProxyOptions extends ProxyDhcpOptions {
   serverAddress: string;
   tftpServer: string;
   httpPort: number;
+  /** Destination of broadcast answers (directed broadcast of the serving subnet when known). */
+  broadcast: string;
 }
 
 export interface BootChoiceInput {
@@ -44,9 +46,9 @@ export type BootChoice =
     }
   | { action: 'ignore'; reason: string };
 
-/** Fill `{server}`, `{httpPort}` and `{mac}` in a boot file name or URL. */
+/** Fill `{server}`, `{httpPort}` and `{mac}` (or `${server}` … as the DHCP plugin writes them) in a boot file name or URL. */
 export function fillTemplate(s: string, o: ResolvedProxyOptions, mac: string): string {
-  return s.replace(/\{(server|httpPort|mac)\}/g, (_m, k: string) => (k === 'server' ? o.serverAddress : k === 'httpPort' ? String(o.httpPort) : mac));
+  return s.replace(/\$?\{(server|httpPort|mac)\}/g, (_m, k: string) => (k === 'server' ? o.serverAddress : k === 'httpPort' ? String(o.httpPort) : mac));
 }
 
 const BOOT_FROM_OFFER = (): Buffer => encodePxeVendorOptions({ discoveryControl: Discovery.USE_BOOT_FILE });

@@ -38,8 +38,6 @@ export interface ProxyAnswer {
 /** Largest answer we build: PXE ROMs handle 576-byte messages (RFC 2131 §2) and little more. */
 const MAX_REPLY_SIZE = 576;
 
-const BROADCAST: Endpoint = { address: '255.255.255.255', port: 68 };
-
 function ipText(buf: Buffer | undefined): string | undefined {
   return buf && buf.length === 4 ? `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}` : undefined;
 }
@@ -168,7 +166,7 @@ export class ProxyDhcpHandler {
       return this.drop('policy', `answer does not encode: ${(err as Error).message}`, remote, mac);
     }
 
-    const to = port === 'boot-server' ? remote : req.giaddr !== '0.0.0.0' ? { address: req.giaddr, port: 67 } : BROADCAST;
+    const to = port === 'boot-server' ? remote : req.giaddr !== '0.0.0.0' ? { address: req.giaddr, port: 67 } : { address: this.d.options.broadcast, port: 68 };
     const address = port === 'boot-server' ? (req.ciaddr !== '0.0.0.0' ? req.ciaddr : remote.address) : requestedAddress;
     if (address) this.d.tracker.learnAddress(address, mac);
     const kind = builtin && decision.decidedBy === BUILTIN_TAP ? builtin.kind : 'site';

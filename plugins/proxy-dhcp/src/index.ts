@@ -4,7 +4,7 @@ import { ProxyDhcpHandler, BUILTIN_TAP } from './handler';
 import { TftpDoneTracker } from './ipxe-tracker';
 import { createProxyMetrics } from './metrics';
 import { optionsSchema, type ProxyDhcpOptions } from './options';
-import { resolveServerAddress } from './server-address';
+import { resolveBroadcastAddress, resolveServerAddress } from './server-address';
 import { ProxyDhcpServer } from './server';
 import { dhcpInterfaces } from './check';
 
@@ -38,7 +38,7 @@ export default definePlugin<ProxyDhcpOptions>({
   apply(ctx) {
     const o = ctx.options;
     const { hooks, services, logger } = ctx;
-    const log = logger.child({ plugin: 'proxy-dhcp' });
+    const log = logger;
     const metrics = createProxyMetrics(services.metrics);
     const now = () => services.clock.now();
     const tracker = new TftpDoneTracker(o.afterTftpWindowSec * 1000);
@@ -55,11 +55,11 @@ export default definePlugin<ProxyDhcpOptions>({
     ctx.onStart(async () => {
       const bootApi = ctx.config['boot-api'] as { port?: number } | undefined;
       const serverAddress = resolveServerAddress(o);
-      const resolved: ResolvedProxyOptions = { ...o, serverAddress, tftpServer: o.tftpServer ?? serverAddress, httpPort: o.httpPort ?? bootApi?.port ?? 8080 };
+      const resolved: ResolvedProxyOptions = { ...o, serverAddress, tftpServer: o.tftpServer ?? serverAddress, httpPort: o.httpPort ?? bootApi?.port ?? 8080, broadcast: resolveBroadcastAddress(o, serverAddress) };
       handler = new ProxyDhcpHandler({ hooks, logger: log, metrics, now, options: resolved, tracker });
       server = new ProxyDhcpServer(handler, { address: o.address, port: o.port, bootServerPort: o.bootServerPort }, log);
       await server.start();
-      log.info({ serverAddress, tftpServer: resolved.tftpServer, ipxeDetection: o.ipxeDetection, uefiStrategy: o.uefiStrategy }, 'proxy DHCP answers PXE clients only');
+      log.info({ serverAddress, broadcast: resolved.broadcast, tftpServer: resolved.tftpServer, ipxeDetection: o.ipxeDetection, uefiStrategy: o.uefiStrategy }, 'proxy DHCP answers PXE clients only');
     });
     ctx.onStop(async () => {
       await server?.stop();

@@ -53,6 +53,8 @@ export interface ProxyDhcpOptions {
   serverAddress?: string;
   /** TFTP server (siaddr / next-server); default serverAddress. */
   tftpServer?: string;
+  /** Where broadcast answers go; default the directed broadcast of the serving subnet. */
+  broadcastAddress?: string;
   /** Boot file by architecture name; `{server}`/`{httpPort}`/`{mac}` are filled in. */
   bootFiles: Partial<Record<PxeArchName, string>>;
   /** Script URL for iPXE clients; `{server}`, `{httpPort}`, `{mac}` are filled in. */
@@ -94,6 +96,7 @@ export const optionsSchema: JsonSchema = {
     interface: { type: 'string', minLength: 1, description: 'Interface PureBoot serves: picks serverAddress and is compared with dhcp.interfaces by the config check.' },
     serverAddress: { type: 'string', format: 'ipv4', description: 'Our address in option 54, siaddr and URLs (default: first IPv4 address of interface, else of the host).' },
     tftpServer: { type: 'string', format: 'ipv4', description: 'siaddr/next-server (default serverAddress).' },
+    broadcastAddress: { type: 'string', format: 'ipv4', description: "Destination of broadcast answers (default: the directed broadcast of the subnet holding serverAddress / interface's address, e.g. 198.18.3.255, so they leave on that interface even without a default route; else 255.255.255.255)." },
     bootFiles: {
       type: 'object',
       default: DEFAULT_BOOT_FILES,

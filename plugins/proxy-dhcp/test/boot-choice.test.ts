@@ -89,6 +89,6 @@ describe('proxy-dhcp: boot choice by architecture, iPXE policy, strategy, rules'
   });
 
   it('fills {server}, {httpPort} and {mac} in templates', () => {
-    expect(fillTemplate('http://{server}:{httpPort}/boot/{mac}', proxyOptions({ httpPort: 9000 }), MAC)).to.equal('http://198.18.3.1:9000/boot/52:54:00:aa:bb:01');
+    expect(fillTemplate('http://{server}:${httpPort}/boot/{mac}', proxyOptions({ httpPort: 9000 }), MAC)).to.equal('http://198.18.3.1:9000/boot/52:54:00:aa:bb:01');
   });
 });

@@ -18,7 +18,7 @@ export function proxyOptions(partial: Record<string, unknown> = {}): ResolvedPro
   const validate = ajv.compile(optionsSchema);
   if (!validate(o)) throw new Error(`bad test options: ${ajv.errorsText(validate.errors)}`);
   const p = o as unknown as ProxyDhcpOptions;
-  return { ...p, serverAddress: p.serverAddress ?? SERVER, tftpServer: p.tftpServer ?? p.serverAddress ?? SERVER, httpPort: p.httpPort ?? 8080 };
+  return { ...p, serverAddress: p.serverAddress ?? SERVER, tftpServer: p.tftpServer ?? p.serverAddress ?? SERVER, httpPort: p.httpPort ?? 8080, broadcast: p.broadcastAddress ?? '255.255.255.255' };
 }
 
 export interface Crafted {
