@@ -3,6 +3,7 @@
  *
  * Targets (each alone, one after the other, all on 127.0.0.1, measured with wrk):
  *   bare fastify        a fastify route returning a constant iPXE script (the ceiling for any fastify app)
+ *   PureBoot's fastify  the same constant route on the boot API's fastify instance (its HTTP stack alone)
  *   busybox httpd       busybox httpd serving one static iPXE file per machine (a static peer)
  *   python http.server  python3 -m http.server serving the same files
  *   PureBoot /boot/MAC  the boot API with N machines stored (active → local boot script), MACs rotated
@@ -204,6 +205,10 @@ async function main(): Promise<void> {
       const res = await store.create({ mac: macOf(i, ':'), state: 'active', arch: 'x86_64-efi', labels: { rack: `r${i % 40}` }, now, reason: 'bench' });
       if (!res.ok) throw new Error(`cannot store machine ${i}: ${res.reason}`);
     }
+    // The same bytes from a constant route on PureBoot's own fastify instance: separates the cost of the
+    // HTTP stack as PureBoot configures it (logger, hooks) from the cost of the boot logic.
+    const sampleHolder = { text: '#!ipxe\n' };
+    k.services.http.get('/bench/constant/:mac', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(sampleHolder.text));
     await k.start();
     const port = (k.services.http.server.address() as net.AddressInfo).port;
     const pbBase = `http://127.0.0.1:${port}`;
@@ -212,6 +217,7 @@ async function main(): Promise<void> {
     const root = path.join(dir, 'www');
     fs.mkdirSync(path.join(root, 'boot'), { recursive: true });
     const sample = await (await fetch(`${pbBase}/boot/${macOf(0, ':')}?buildarch=x86_64&platform=efi`)).text();
+    sampleHolder.text = sample;
     for (let i = 0; i < MACHINES; i++) fs.writeFileSync(path.join(root, 'boot', macOf(i, '-')), sample.split(macOf(0, ':')).join(macOf(i, ':')));
 
     // 1. bare fastify route returning a constant (the ceiling)
@@ -232,6 +238,7 @@ async function main(): Promise<void> {
 
     // 3. PureBoot
     try {
+      rows.push(await measure("PureBoot's fastify, constant", pbBase, '/bench/constant/{mac}', dir, 'same bytes, no boot logic'));
       rows.push(await measure('PureBoot /boot/MAC', pbBase, '/boot/{mac}?buildarch=x86_64&platform=efi', dir, `${MACHINES} stored (${storage})`));
       rows.push(await measure('PureBoot /api/v1/boot?mac=', pbBase, '/api/v1/boot?mac={hy}&buildarch=x86_64&platform=efi&uuid=00000000-0000-0000-0000-000000000001&serial=SN1&ip=198.18.0.10', dir, 'long form, iPXE variables'));
     } finally {
