@@ -92,10 +92,18 @@ export function describeEvent(e: TimelineEvent, t0: number): string {
   let what: string;
   switch (true) {
     case /^(dhcp|proxy)\./.test(e.kind):
-      what = [s('arch') && `arch ${s('arch')}`, d.isIpxe ? 'iPXE' : undefined, s('bootFile') && `boot file ${s('bootFile')}`, s('nextServer') && `from ${s('nextServer')}`].filter(Boolean).join(', ');
+      what = [
+        s('address') && `${s('address')}`,
+        (s('archName') ?? s('arch')) && `arch ${s('archName') ?? s('arch')}`,
+        d.ipxe || d.isIpxe ? 'iPXE' : undefined,
+        s('bootFile') && `boot file ${s('bootFile')}`,
+        s('nextServer') && `next-server ${s('nextServer')}`,
+      ]
+        .filter(Boolean)
+        .join(', ');
       break;
     case /^tftp\./.test(e.kind):
-      what = [s('file'), s('bytes') && `${s('bytes')} bytes`, s('durationMs') && `${s('durationMs')} ms`, s('blksize') && `blksize ${s('blksize')}`, s('error') && `error: ${s('error')}`].filter(Boolean).join(', ');
+      what = [s('path') ?? s('file'), s('bytes') && `${s('bytes')} bytes`, s('durationMs') && `${s('durationMs')} ms`, s('blksize') && `blksize ${s('blksize')}`, s('reason') && `failed: ${s('reason')}`].filter(Boolean).join(', ');
       break;
     case e.kind === 'lifecycle.transition':
       what = `${s('from') ?? 'new'} → ${s('to')} (${s('reason') ?? ''})`;

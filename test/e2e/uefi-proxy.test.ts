@@ -1,0 +1,17 @@
+import { runPxeCase } from './harness/pxe';
+import { CASE_TIMEOUT_MS, e2eHooks, reportDuration } from './harness/suite';
+
+/**
+ * uefi-proxy: OVMF + EDK2's own PXE client (virtio-net, no option ROM); dnsmasq hands out addresses, PureBoot's proxy DHCP the boot file.
+ * Stage 1 TFTPs uefi/snponly.efi, the chained iPXE gets the chain URL (after-tftp policy) and the HTTP script.
+ */
+describe('e2e: uefi-proxy', function () {
+  this.timeout(CASE_TIMEOUT_MS);
+  e2eHooks();
+
+  it("EDK2's own PXE client (virtio-net, no option ROM) → TFTP uefi/snponly.efi → chained iPXE → HTTP script of the discovered machine", async function () {
+    const t0 = Date.now();
+    await runPxeCase({ name: 'uefi-proxy', firmware: 'uefi', mode: 'proxy', mac: '52:54:00:64:01:04' });
+    reportDuration('uefi-proxy', t0);
+  });
+});
