@@ -51,7 +51,8 @@ export interface BuilderBackend {
    * Run one build. Resolves with the artifact when make exits 0. Rejects with a `BuilderError`:
    * `failed` (make exited non-zero, or the artifact is missing), `aborted` (the signal fired: the
    * build was killed and cleaned up before the promise settles), `backend` (the backend itself
-   * could not run: no Docker engine, no source tree). Never leaves a process, container or
+   * could not run: no Docker engine, no source tree), `invalid` (the spec failed
+   * `assertValidBuildSpec`; nothing ran). Never leaves a process, container or
    * temporary directory behind once it settles.
    */
   build(spec: BuildSpec): Promise<BuildResult>;

@@ -59,6 +59,7 @@ export async function startDockerd(timeoutMs = 30_000): Promise<TestDockerd> {
         if (!(await waitGone(child.pid, 20_000))) child.kill('SIGKILL');
         await waitGone(child.pid, 5_000);
       }
+      fs.rmSync(path.join(os.tmpdir(), 'pb-dockerd.log'), { force: true });
       for (const d of [`${BASE}-exec`, `${BASE}-root`]) {
         try {
           execFileSync('rm', ['-rf', '--one-file-system', d], { stdio: 'ignore' });

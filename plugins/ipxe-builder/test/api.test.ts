@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import pino from 'pino';
 import { Pureboot } from '@pureboot/core';
-import { requireTools, waitUntil } from '@pureboot/core/testing';
+import { purebootArgv, requireTools, startProcess, waitUntil } from '@pureboot/core/testing';
 import { embeddedScript, logLinesFromSse, parseEmbed, runBuild, type JobView } from '../src';
 import { standinTree, type StandinTree } from './support/standin';
 
@@ -226,5 +226,32 @@ describe('ipxe-builder: HTTP API, CLI and TFTP delivery in a running PureBoot', 
       (e: unknown) => e as { code: string },
     );
     expect(bad?.code).to.equal('PB_ERR_IPXE_INVALID_INPUT');
+  });
+
+  it('the real `pureboot ipxe build` command (commander wiring, flags) builds and downloads', async function () {
+    this.timeout(60_000);
+    const cfgDir = fs.mkdtempSync(path.join(out, 'cli-'));
+    const cfg = path.join(cfgDir, 'pureboot.config.json');
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        plugins: [path.join(__dirname, 'support', 'storage-fake.ts'), 'builder-local', 'boot-api', 'ipxe-builder'],
+        server: { dataDir: path.join(cfgDir, 'data') },
+        'builder-local': { sourceDir: tree.src },
+        'ipxe-builder': { embed: { port: 8080 } },
+      }),
+    );
+    const outFile = path.join(cfgDir, 'undionly.kpxe');
+    const p = startProcess(purebootArgv(['ipxe', 'build', '--config', cfg, '--target', 'bin/undionly.kpxe', '--embed-server', '198.18.8.4', '--feature', 'menu,ping', '--out', outFile, '--url', base, '--token', TOKEN]), { cwd: cfgDir });
+    const r = await Promise.race([p.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`pureboot ipxe build hung:\n${p.stdout()}\n${p.stderr()}`)), 50_000))]);
+    expect(r.code, `${p.stdout()}\n${p.stderr()}`).to.equal(0);
+    expect(p.stderr()).to.match(/100% succeeded/);
+    const art = fs.readFileSync(outFile, 'latin1');
+    expect(art).to.include('set pb-server http://198.18.8.4:8080').and.include('#define PING_CMD');
+
+    const bad = startProcess(purebootArgv(['ipxe', 'build', '--config', cfg, '--target', 'bin/undionly.kpxe', '--embed-server', '198.18.8.4;reboot', '--url', base, '--token', TOKEN]), { cwd: cfgDir });
+    const rb = await bad.exited;
+    expect(rb.code).to.equal(1);
+    expect(bad.stderr()).to.include('PB_ERR_IPXE_INVALID_INPUT');
   });
 });
