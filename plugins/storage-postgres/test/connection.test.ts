@@ -99,7 +99,7 @@ describe('storage-postgres: connection options, start errors and database outage
       }
       expect(s.db.isDown).to.equal(true);
       await proxy.start(port);
-      const after = await waitUntil(
+      const back = await waitUntil(
         async () => {
           const r = await s.leaseStore.allocate(req(3)).catch(() => undefined);
           return r?.ok ? r : undefined;
@@ -108,7 +108,7 @@ describe('storage-postgres: connection options, start errors and database outage
         50,
         'allocate to work again',
       );
-      expect(after.ok).to.equal(true);
+      expect(back?.ok).to.equal(true);
       expect(s.db.isDown).to.equal(false);
       if (before.ok) expect((await s.leaseStore.findByAddress(before.lease.address))?.clientId).to.equal('01c01');
       expect((await s.nodeStore.get('52:54:00:00:0c:01'))?.state).to.equal('discovered');

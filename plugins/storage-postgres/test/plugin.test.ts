@@ -9,6 +9,15 @@ import { unusedPort } from './support/tcp-proxy';
 
 const PLUGIN = '@pureboot/plugin-storage-postgres';
 
+async function failure(p: Promise<unknown>): Promise<PurebootError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as PurebootError;
+  }
+  throw new Error('expected a failure');
+}
+
 describe('storage-postgres: as a plugin in the kernel', function () {
   this.timeout(20_000);
   const schema = randomSchema('pb_plug');
@@ -38,27 +47,21 @@ describe('storage-postgres: as a plugin in the kernel', function () {
     } finally {
       await k.stop('test');
     }
-    let err: PurebootError | undefined;
-    await k.services.nodeStore.get('aa:00:00:00:00:01').catch((e: PurebootError) => (err = e));
-    expect(err?.code).to.equal('PB_ERR_STORAGE_PG_CLOSED');
+    expect((await failure(k.services.nodeStore.get('aa:00:00:00:00:01'))).code).to.equal('PB_ERR_STORAGE_PG_CLOSED');
   });
 
   it('bad options are configuration errors', async () => {
-    let err: PurebootError | undefined;
-    await create({ schema: 'Bad-Name' }).catch((e: PurebootError) => (err = e));
-    expect(err?.code).to.equal('PB_ERR_CONFIG_INVALID');
-    expect(err?.message).to.include('schema');
-    err = undefined;
-    await create({ connectionString: PG_URL, host: 'x' }).catch((e: PurebootError) => (err = e));
-    expect(err?.code).to.equal('PB_ERR_STORAGE_PG_OPTIONS');
+    const bad = await failure(create({ schema: 'Bad-Name' }));
+    expect(bad.code).to.equal('PB_ERR_CONFIG_INVALID');
+    expect(bad.message).to.include('schema');
+    expect((await failure(create({ connectionString: PG_URL, host: 'x' }))).code).to.equal('PB_ERR_STORAGE_PG_OPTIONS');
   });
 
   it('an unreachable database fails the start with PB_ERR_STORAGE_PG_CONNECT', async () => {
     const port = await unusedPort();
     const k = await create({ host: '127.0.0.1', port, user: 'postgres', database: 'test', schema });
-    let err: PurebootError | undefined;
-    await k.start().catch((e: PurebootError) => (err = e));
-    expect(err?.code).to.equal('PB_ERR_STORAGE_PG_CONNECT');
-    expect(err?.message).to.include(`127.0.0.1:${port}`);
+    const err = await failure(k.start());
+    expect(err.code).to.equal('PB_ERR_STORAGE_PG_CONNECT');
+    expect(err.message).to.include(`127.0.0.1:${port}`);
   });
 });
