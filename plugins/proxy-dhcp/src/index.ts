@@ -6,7 +6,7 @@ import { createProxyMetrics } from './metrics';
 import { optionsSchema, type ProxyDhcpOptions } from './options';
 import { resolveBroadcastAddress, resolveServerAddress } from './server-address';
 import { ProxyDhcpServer } from './server';
-import { dhcpInterfaces } from './check';
+import { dhcpInterfaces, dhcpServesPxe } from './check';
 
 export { ProxyDhcpErrorCodes, ProxyDhcpError } from './errors';
 export { chooseBoot, fillTemplate, Discovery, type BootChoice, type ResolvedProxyOptions } from './boot-choice';
@@ -25,7 +25,8 @@ export default definePlugin<ProxyDhcpOptions>({
   optionsSchema,
 
   check({ options, config, plugins }) {
-    if (!plugins.includes('dhcp')) return [];
+    // Full DHCP without PXE answers beside the proxy is a valid pairing (addresses there, boot info here).
+    if (!plugins.includes('dhcp') || !dhcpServesPxe(config['dhcp'])) return [];
     const theirs = dhcpInterfaces(config['dhcp']);
     if (!options.interface || theirs.length === 0 || theirs.includes(options.interface)) {
       return [

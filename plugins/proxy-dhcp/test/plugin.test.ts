@@ -104,5 +104,10 @@ describe('proxy-dhcp: the plugin in a PureBoot kernel (loopback sockets)', funct
     expect(check({ ...base, options: opts() })[0]).to.contain('without proxy-dhcp.interface');
     expect(check({ ...base, options: opts('eth1') })).to.deep.equal([]);
     expect(check({ ...base, plugins: ['proxy-dhcp'], options: opts('eth0') })).to.deep.equal([]);
+    // The DHCP plugin's real shape: listen[].interface; with its PXE answers off the pairing is fine.
+    const real = (pxe: boolean) => ({ ...base, config: { dhcp: { listen: [{ interface: 'br0', address: '198.18.3.1' }], pxe: { enabled: pxe } } } as unknown as ResolvedConfig });
+    expect(check({ ...real(true), options: opts('br0') })).to.have.length(1);
+    expect(check({ ...real(true), options: opts('br1') })).to.deep.equal([]);
+    expect(check({ ...real(false), options: opts('br0') })).to.deep.equal([]);
   });
 });
