@@ -84,18 +84,17 @@ export function caseConfig(i: CaseConfigInput): Record<string, unknown> {
   if (i.mode !== 'http-only') cfg.tftp = { address: NET.server, port: 69 };
   if (i.mode === 'dhcp') {
     cfg.dhcp = {
-      interfaces: [NET.bridge],
+      listen: [{ interface: NET.bridge, address: NET.server }],
       subnets: [
         {
           id: 'e2e',
-          cidr: `${NET.server}/${NET.prefix}`.replace(/\.1\//, '.0/'),
-          pools: [{ start: NET.poolStart, end: NET.poolEnd }],
-          router: NET.server,
-          nextServer: NET.server,
+          cidr: NET.subnet,
+          pools: [`${NET.poolStart}-${NET.poolEnd}`],
+          router: [NET.server],
           leaseTimeSec: 600,
         },
       ],
-      pxe,
+      pxe: { ...pxe, httpPort: API_PORT },
     };
   } else if (i.mode === 'proxy') {
     cfg['proxy-dhcp'] = { interface: NET.bridge, serverAddress: NET.server, ...pxe };

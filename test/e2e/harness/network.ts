@@ -7,6 +7,7 @@ import { NetLab, type RunningProcess } from '@pureboot/core/testing';
  */
 export const NET = {
   prefix: 24,
+  subnet: '198.18.100.0/24',
   server: '198.18.100.1',
   addressServer: '198.18.100.2',
   poolStart: '198.18.100.100',
