@@ -57,29 +57,6 @@ export class PgDatabase {
     return this.run((c) => c.query<R>(text, values));
   }
 
-  /** Run `fn` with one client in a transaction (BEGIN … COMMIT, ROLLBACK on error). */
-  async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.run(async () => {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const r = await fn(client);
-        await client.query('COMMIT');
-        return r;
-      } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
-        }
-        throw err;
-      } finally {
-        client.release(broken);
-      }
-    });
-  }
-
   /** A dedicated client for session-level work (advisory locks); the caller releases it. */
   async connect(): Promise<pg.PoolClient> {
     return this.run(() => this.pool.connect());

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ipToInt, type AllocateRequest, type PurebootError } from '@pureboot/core';
 import { waitUntil } from '@pureboot/core/testing';
 import { createPostgresStores, resolveConnection, withDefaults, type PostgresStores } from '../src/index';
-import { dropSchema, randomSchema, requirePostgres, silentLogger } from './support/pg';
+import { dropSchema, PG_URL, randomSchema, requirePostgres, silentLogger, sql } from './support/pg';
 import { TcpProxy, unusedPort } from './support/tcp-proxy';
 
 async function failure(p: Promise<unknown>): Promise<PurebootError> {
@@ -116,6 +116,31 @@ describe('storage-postgres: connection options, start errors and database outage
       await s.close();
       await proxy.cut();
     }
+  });
+
+  it('PostgreSQL ending the sessions (as in a server restart): no crash, calls work again at once or after one error', async () => {
+    const app = `pb_term_${process.pid}_${Date.now()}`;
+    const s = open({ connectionString: `${PG_URL}?application_name=${app}`, user: undefined, database: undefined, poolSize: 4 });
+    await s.start();
+    await Promise.all([1, 2, 3, 4].map((i) => s.leaseStore.allocate(req(10 + i))));
+    const killed = await sql<{ ok: boolean }>(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1`, [app]);
+    expect(killed.length).to.be.greaterThan(0);
+    const codes: string[] = [];
+    const r = await waitUntil(
+      async () => {
+        try {
+          return await s.leaseStore.allocate(req(20));
+        } catch (err) {
+          codes.push((err as PurebootError).code);
+          return undefined;
+        }
+      },
+      10_000,
+      50,
+      'allocate after the sessions were terminated',
+    );
+    expect(r.ok).to.equal(true);
+    expect(codes.every((c) => c === 'PB_ERR_STORAGE_PG_UNAVAILABLE'), codes.join()).to.equal(true);
   });
 
   it('a closed store refuses calls with PB_ERR_STORAGE_PG_CLOSED', async () => {
