@@ -66,6 +66,7 @@ export class PgDatabase {
     if (this.closed) throw new PgStoreError(PgErrorCodes.CLOSED, `storage-postgres: the store for ${this.endpoint} is closed`);
     const now = Date.now();
     if (this.down && now < this.retryAt) {
+      this.opts.events?.onError?.(PgErrorCodes.UNAVAILABLE);
       throw new PgStoreError(PgErrorCodes.UNAVAILABLE, `PostgreSQL at ${this.endpoint} is unavailable; next reconnect attempt in ${this.retryAt - now} ms`, { endpoint: this.endpoint });
     }
     for (let attempt = 1; ; attempt++) {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import pg from 'pg';
 import { ipToInt, type AllocateRequest, type PurebootError } from '@pureboot/core';
 import { waitUntil } from '@pureboot/core/testing';
 import { createPostgresStores, resolveConnection, withDefaults, type PostgresStores } from '../src/index';
@@ -141,6 +142,27 @@ describe('storage-postgres: connection options, start errors and database outage
     );
     expect(r.ok).to.equal(true);
     expect(codes.every((c) => c === 'PB_ERR_STORAGE_PG_UNAVAILABLE'), codes.join()).to.equal(true);
+  });
+
+  it('a statement blocked past statementTimeoutMs fails with PB_ERR_STORAGE_PG_TIMEOUT and leaves the store usable', async () => {
+    const s = open({ host: '127.0.0.1', port: 5432, statementTimeoutMs: 300 });
+    await s.start();
+    const address = ipToInt('198.18.50.251');
+    const c = await s.leaseStore.commit({ ...req(30), address });
+    expect(c.ok).to.equal(true);
+    const blocker = new pg.Client({ connectionString: PG_URL });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${schema}".leases WHERE address = $1 FOR UPDATE`, [address]);
+      const err = await failure(s.leaseStore.commit({ ...req(30), address, expiresAt: Date.now() + 7200_000 }));
+      expect(err.code).to.equal('PB_ERR_STORAGE_PG_TIMEOUT');
+      expect(err.message).to.include('statementTimeoutMs');
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    expect((await s.leaseStore.commit({ ...req(30), address })).ok).to.equal(true);
   });
 
   it('a closed store refuses calls with PB_ERR_STORAGE_PG_CLOSED', async () => {
