@@ -140,7 +140,7 @@ describe('storage-postgres: connection options, start errors and database outage
       50,
       'allocate after the sessions were terminated',
     );
-    expect(r.ok).to.equal(true);
+    expect(r?.ok).to.equal(true);
     expect(codes.every((c) => c === 'PB_ERR_STORAGE_PG_UNAVAILABLE'), codes.join()).to.equal(true);
   });
 
