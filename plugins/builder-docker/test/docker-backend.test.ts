@@ -4,6 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { BuilderError, type BuildSpec } from '@pureboot/core';
 import { builderContractCases, requireRoot, requireTools, waitUntil } from '@pureboot/core/testing';
+import pino from 'pino';
+import { ArtifactCache, BuildQueue, parseBuildRequest } from '@pureboot/plugin-ipxe-builder';
 import { BUILD_LABEL, DockerBackend, SHIPPED_BUILD_CONTEXT } from '../src';
 import { importBaseImage, startDockerd, type TestDockerd } from './dockerd';
 
@@ -101,6 +103,49 @@ describe('builder-docker: DockerBackend against a real dockerd (stand-in iPXE tr
     expect(Date.now() - t0).to.be.below(20_000);
     expect(lines.some((l) => l.includes('[BUILD]'))).to.equal(true);
     expect(await backend.docker.listContainers({ all: true, filters: { label: [`${BUILD_LABEL}=timeout-check`] } })).to.deep.equal([]);
+  });
+
+  it('the ipxe-builder job queue over Docker: build, cache hit, and a timed-out job whose container is killed', async () => {
+    // A second image whose stand-in tree sleeps in every build (its standin-control.mk).
+    const slowCtx = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-docker-ctx-slow-'));
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-docker-data-'));
+    try {
+      fs.cpSync(context, slowCtx, { recursive: true });
+      const opts = (backend as unknown as { o: ConstructorParameters<typeof DockerBackend>[0] }).o;
+      const queue = (b: DockerBackend, timeoutMs: number) =>
+        new BuildQueue({ backend: b, cache: new ArtifactCache(dataDir), logger: pino({ level: 'silent' }), servedPaths: () => [], concurrency: 1, timeoutMs, maxQueued: 5, maxLogLines: 1000, keepFinished: 10 });
+      const q = queue(backend, 30_000);
+      const job = await q.submit(parseBuildRequest({ target: 'bin-x86_64-efi/snponly.efi', features: ['https'], embed: { server: '198.18.8.9' } }));
+      await job.done;
+      expect(job.view.status, JSON.stringify(job.view.error)).to.equal('succeeded');
+      expect(job.view.backend).to.equal('docker');
+      expect((await q.submit(parseBuildRequest({ target: 'bin-x86_64-efi/snponly.efi', features: ['https'], embed: { server: '198.18.8.9' } }))).view.cached).to.equal(true);
+
+      fs.writeFileSync(path.join(slowCtx, 'src', 'standin-control.mk'), 'STANDIN_SLEEP := 120\n');
+      const slow = new DockerBackend({ ...opts, image: 'pureboot-test/ipxe-standin-slow', buildContext: slowCtx });
+      await slow.prepare();
+      const sq = queue(slow, 2000);
+      const t0 = Date.now();
+      const timed = await sq.submit(parseBuildRequest({ target: 'bin/undionly.kpxe', embed: false }));
+      let sawContainer = false;
+      const poll = setInterval(() => {
+        void slow.leftoverContainers().then((c) => (sawContainer ||= c.some((x) => x.includes('running'))));
+      }, 200);
+      try {
+        await timed.done;
+      } finally {
+        clearInterval(poll);
+      }
+      expect(timed.view.status).to.equal('timed-out');
+      expect(timed.view.error?.code).to.equal('PB_ERR_IPXE_BUILD_TIMEOUT');
+      expect(sawContainer, 'the build ran in a container').to.equal(true);
+      expect(Date.now() - t0).to.be.below(20_000);
+      expect(await slow.leftoverContainers()).to.deep.equal([]);
+      expect(timed.log.some((l) => l.includes('[BUILD]'))).to.equal(true);
+    } finally {
+      fs.rmSync(slowCtx, { recursive: true, force: true });
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('an unreachable engine is a "backend" error', async () => {
