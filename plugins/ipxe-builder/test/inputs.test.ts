@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { configHeaders, embeddedScript, FEATURE_NAMES, parseBuildRequest, parseEmbed, serverUrl } from '../src';
 
 describe('ipxe-builder: inputs and the embedded script', () => {
@@ -82,6 +83,36 @@ describe('ipxe-builder: inputs and the embedded script', () => {
       expect(h['console.h']).to.include('#define CONSOLE_SERIAL\n');
       expect(configHeaders([])).to.deep.equal({});
       expect(FEATURE_NAMES).to.include.members(['https', 'png', 'menu']);
+    });
+  });
+
+  describe('property: whatever a request sends, the script and the headers hold nothing it chose freely', () => {
+    const reference = embeddedScript(parseEmbed({ server: '198.18.0.1' }));
+    it('random servers, ports, chain paths and names are refused or give a script of the same shape', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.string(), fc.ipV4(), fc.ipV6(), fc.domain(), fc.constantFrom('$(id)', 'a b', 'x\ny', '${ip}', '`id`', 'a;b', 'a||b')),
+          fc.oneof(fc.integer(), fc.string()),
+          fc.oneof(fc.constant(undefined), fc.string(), fc.webPath()),
+          fc.oneof(fc.constant(undefined), fc.string()),
+          (server, port, chainPath, name) => {
+            let req;
+            try {
+              req = parseBuildRequest({ target: 'bin/undionly.kpxe', name, embed: { server, port, ...(chainPath !== undefined ? { chainPath } : {}) } });
+            } catch (err) {
+              expect((err as { code?: string }).code).to.equal('PB_ERR_IPXE_INVALID_INPUT');
+              return;
+            }
+            const script = embeddedScript(req.embed!);
+            expect(script.split('\n').length).to.equal(reference.split('\n').length);
+            const base = /^set pb-server (\S+)$/m.exec(script)?.[1] ?? '';
+            expect(base).to.match(/^http:\/\/(?:[A-Za-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/);
+            expect(script, 'command substitution or backticks in the script').to.not.match(/\$\(|`/);
+            if (req.name) expect(req.name).to.match(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).and.not.include('..');
+          },
+        ),
+        { numRuns: 3000 },
+      );
     });
   });
 });
