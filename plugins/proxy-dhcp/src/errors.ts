@@ -4,6 +4,8 @@ import { PurebootError } from '@pureboot/core';
 export const ProxyDhcpErrorCodes = Object.freeze({
   /** The plugin's options are inconsistent (no usable server address, a bad rule, a bad menu). */
   CONFIG: 'PB_ERR_PROXY_CONFIG',
+  /** SO_BINDTODEVICE failed for proxy-dhcp.interface (no such interface, or no privilege). */
+  BIND_DEVICE: 'PB_ERR_PROXY_BIND_DEVICE',
   /** A reply could not be encoded (a boot file name or option value that does not fit). */
   ENCODE: 'PB_ERR_PROXY_ENCODE',
 } as const);

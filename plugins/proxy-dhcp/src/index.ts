@@ -58,7 +58,7 @@ export default definePlugin<ProxyDhcpOptions>({
       const serverAddress = resolveServerAddress(o);
       const resolved: ResolvedProxyOptions = { ...o, serverAddress, tftpServer: o.tftpServer ?? serverAddress, httpPort: o.httpPort ?? bootApi?.port ?? 8080, broadcast: resolveBroadcastAddress(o, serverAddress) };
       handler = new ProxyDhcpHandler({ hooks, logger: log, metrics, now, options: resolved, tracker });
-      server = new ProxyDhcpServer(handler, { address: o.address, port: o.port, bootServerPort: o.bootServerPort }, log);
+      server = new ProxyDhcpServer(handler, { address: o.address, port: o.port, bootServerPort: o.bootServerPort, interface: o.interface }, log);
       await server.start();
       log.info({ serverAddress, broadcast: resolved.broadcast, tftpServer: resolved.tftpServer, ipxeDetection: o.ipxeDetection, uefiStrategy: o.uefiStrategy }, 'proxy DHCP answers PXE clients only');
     });

@@ -15,11 +15,11 @@ export class ProxyDhcpServer {
 
   constructor(
     private readonly handler: ProxyDhcpHandler,
-    where: { address: string; port: number; bootServerPort: number },
+    where: { address: string; port: number; bootServerPort: number; interface?: string },
     private readonly logger: Logger,
   ) {
-    this.dhcp = new UdpEndpoint({ address: where.address, port: where.port, key: 'proxy-dhcp.port' }, (d, r) => this.receive(d, r, 'dhcp'), logger);
-    this.bootServer = new UdpEndpoint({ address: where.address, port: where.bootServerPort, key: 'proxy-dhcp.bootServerPort' }, (d, r) => this.receive(d, r, 'boot-server'), logger);
+    this.dhcp = new UdpEndpoint({ address: where.address, port: where.port, key: 'proxy-dhcp.port', device: where.interface }, (d, r) => this.receive(d, r, 'dhcp'), logger);
+    this.bootServer = new UdpEndpoint({ address: where.address, port: where.bootServerPort, key: 'proxy-dhcp.bootServerPort', device: where.interface }, (d, r) => this.receive(d, r, 'boot-server'), logger);
   }
 
   async start(): Promise<void> {

@@ -1,15 +1,18 @@
 import dgram from 'node:dgram';
 import { bindError, type Endpoint, type Logger } from '@pureboot/core';
+import { bindToDevice } from '@pureboot/plugin-dhcp';
+import { ProxyDhcpError, ProxyDhcpErrorCodes } from './errors';
 
 /**
  * One UDP socket that only moves bytes: bound with SO_REUSEADDR (so a site DHCP server on the same
- * host can share port 67) and SO_BROADCAST (proxy offers go to 255.255.255.255).
+ * host can share port 67), SO_BROADCAST (proxy offers are broadcast) and, when an interface is
+ * configured, SO_BINDTODEVICE (only that link is heard and answered).
  */
 export class UdpEndpoint {
   private socket: dgram.Socket | undefined;
 
   constructor(
-    private readonly where: { address: string; port: number; key: string },
+    private readonly where: { address: string; port: number; key: string; device?: string },
     private readonly onMessage: (data: Buffer, remote: Endpoint) => void,
     private readonly logger: Logger,
   ) {}
@@ -27,6 +30,18 @@ export class UdpEndpoint {
         resolve();
       });
     });
+    if (this.where.device) {
+      try {
+        bindToDevice(s, this.where.device);
+      } catch (err) {
+        s.close();
+        throw new ProxyDhcpError(
+          ProxyDhcpErrorCodes.BIND_DEVICE,
+          `proxy-dhcp: cannot bind port ${this.where.port} to interface ${this.where.device} (SO_BINDTODEVICE: ${(err as Error).message}); check proxy-dhcp.interface, and run as root or with CAP_NET_RAW`,
+          { interface: this.where.device, port: this.where.port },
+        );
+      }
+    }
     s.setBroadcast(true);
     s.on('error', (err) => this.logger.error({ err, port: this.where.port }, 'proxy-dhcp: socket error'));
     s.on('message', (data, rinfo) => this.onMessage(data, { address: rinfo.address, port: rinfo.port }));

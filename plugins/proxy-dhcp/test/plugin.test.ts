@@ -96,6 +96,24 @@ describe('proxy-dhcp: the plugin in a PureBoot kernel (loopback sockets)', funct
     }
   });
 
+  it('an interface that does not exist → PB_ERR_PROXY_BIND_DEVICE, and nothing stays bound', async () => {
+    const server = new ProxyDhcpServer({} as ProxyDhcpHandler, { address: '127.0.0.1', port: 40365, bootServerPort: 40309, interface: 'pbnope0' }, createLogger('silent'));
+    try {
+      await server.start();
+      expect.fail('start should fail');
+    } catch (err) {
+      expect((err as { code?: string }).code).to.equal('PB_ERR_PROXY_BIND_DEVICE');
+    } finally {
+      await server.stop();
+    }
+    const probe = dgram.createSocket({ type: 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind(40365, '127.0.0.1', () => resolve());
+    });
+    probe.close();
+  });
+
   it('config check: warns when the full DHCP plugin serves the same interface (or no interface is set)', () => {
     const check = plugin.check as NonNullable<typeof plugin.check>;
     const base = { plugins: ['dhcp', 'proxy-dhcp'], config: { dhcp: { interfaces: ['eth0'] } } as unknown as ResolvedConfig };
