@@ -217,8 +217,9 @@ export class Catalog {
   getProfile(name: string): CompiledProfile | undefined {
     return this.profiles.get(name);
   }
+  /** Most specific first (the order selection tries them), then by name. */
   listGroups(): Group[] {
-    return [...this.groups.values()];
+    return [...this.sorted];
   }
   getGroup(name: string): Group | undefined {
     return this.groups.get(name);

@@ -29,11 +29,13 @@ export interface HarnessOptions {
   start?: boolean;
   configDir?: string;
   logLevel?: string;
+  /** Reuse this data dir (a restart); it is then left in place by stop(). */
+  dataDir?: string;
 }
 
 /** A PureBoot with the real storage-memory plugin and boot-api on 127.0.0.1:<free port>, a manual clock and a temp data dir. */
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bootapi-'));
+  const dataDir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bootapi-'));
   const clock = (o.clock as ManualClock | undefined) ?? new ManualClock(Date.UTC(2026, 0, 1, 12));
   const k = await Pureboot.create({
     config: {
@@ -68,7 +70,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
     stop: async () => {
       await k.stop('test done');
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!o.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
