@@ -82,7 +82,14 @@ export class DockerBackend implements BuilderBackend {
   }
 
   sourceRevision(): Promise<string> {
-    this.revision ??= this.imageTag().then((t) => `docker:${t.slice(this.o.image.length + 1)}`);
+    this.revision ??= this.imageTag().then(
+      (t) => `docker:${t.slice(this.o.image.length + 1)}`,
+      (err: unknown) => {
+        this.revision = undefined;
+        this.tag = undefined;
+        throw err;
+      },
+    );
     return this.revision;
   }
 

@@ -57,7 +57,10 @@ export class LocalBackend implements BuilderBackend {
   }
 
   sourceRevision(): Promise<string> {
-    this.revision ??= this.o.revision ? Promise.resolve(this.o.revision) : sourceRevisionOf(this.o.sourceDir);
+    this.revision ??= (this.o.revision ? Promise.resolve(this.o.revision) : sourceRevisionOf(this.o.sourceDir)).catch((err: unknown) => {
+      this.revision = undefined;
+      throw new BuilderError('backend', `builder-local: cannot read the source tree ${this.o.sourceDir}: ${(err as Error).message}`, undefined, { cause: err });
+    });
     return this.revision;
   }
 

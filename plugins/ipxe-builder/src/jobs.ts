@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BuilderError, type BuilderBackend, type Logger } from '@pureboot/core';
+import { BuilderError, BuilderErrorCodes, type BuilderBackend, type Logger } from '@pureboot/core';
 import { ArtifactCache, cacheKey, type CacheEntryMeta } from './cache';
 import { IpxeError, IpxeErrorCodes } from './errors';
 import { configHeaders } from './features';
@@ -132,7 +132,12 @@ export class BuildQueue {
     if (this.stopped) throw new IpxeError(IpxeErrorCodes.QUEUE_FULL, 503, 'PureBoot is stopping: no new builds');
     const script = req.embed ? embeddedScript(req.embed) : undefined;
     const headers = configHeaders(req.features);
-    const sourceRevision = await this.d.backend.sourceRevision();
+    let sourceRevision: string;
+    try {
+      sourceRevision = await this.d.backend.sourceRevision();
+    } catch (err) {
+      throw new IpxeError(BuilderErrorCodes.BACKEND, 503, `the ${this.d.backend.name} backend cannot name its iPXE source revision: ${(err as Error).message}`);
+    }
     const key = cacheKey({ sourceRevision, target: req.target, configHeaders: headers, embeddedScript: script });
     const file = path.posix.basename(req.target);
     const view: JobView = {

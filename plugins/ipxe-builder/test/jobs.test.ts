@@ -211,4 +211,16 @@ describe('ipxe-builder: build jobs (local backend, stand-in iPXE tree)', functio
     expect(err?.code).to.equal('PB_ERR_IPXE_QUEUE_FULL');
     expect(err?.statusCode).to.equal(429);
   });
+
+  it('a backend that cannot name its source is a 503 PB_ERR_BUILDER_BACKEND at submit time, and nothing is queued', async () => {
+    const r = make();
+    fs.rmSync(r.tree.src, { recursive: true, force: true });
+    const err = await r.queue.submit(req(7500)).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; statusCode: number },
+    );
+    expect(err?.code).to.equal('PB_ERR_BUILDER_BACKEND');
+    expect(err?.statusCode).to.equal(503);
+    expect(r.queue.list()).to.deep.equal([]);
+  });
 });
