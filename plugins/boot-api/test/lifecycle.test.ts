@@ -46,6 +46,10 @@ describe('boot-api lifecycle through the HTTP API alone', () => {
   afterEach(() => h.stop());
 
   it('discovered → pending → installing → installed → active, then a reinstall, and installing times out to failed', async () => {
+    const notified: string[] = [];
+    h.k.hooks.nodeStateChanged.tap('test:observer', (e) => {
+      notified.push(`${e.from}>${e.to}`);
+    });
     // 1. Unknown machine: registered as discovered, boots locally.
     let script = await boot(h);
     expect(script).to.match(/^#!ipxe\n/).and.include('exit 0');
@@ -122,6 +126,8 @@ describe('boot-api lifecycle through the HTTP API alone', () => {
       'pending>installing',
       'installing>failed',
     ]);
+    // and each one fired the core's nodeStateChanged notification
+    expect(notified).to.deep.equal(transitions);
   });
 
   it('refuses transitions the table does not allow (409) and unknown machines (404)', async () => {
