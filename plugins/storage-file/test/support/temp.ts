@@ -5,8 +5,8 @@ import path from 'node:path';
 /** Temp folders removed by `cleanup()` (call it from an after hook). */
 export class TempDirs {
   private dirs: string[] = [];
-  make(prefix = 'pb-storage-file-'): string {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  make(prefix = 'pb-storage-file-', parent = os.tmpdir()): string {
+    const d = fs.mkdtempSync(path.join(parent, prefix));
     this.dirs.push(d);
     return d;
   }
