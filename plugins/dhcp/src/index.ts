@@ -1,5 +1,7 @@
 import { definePlugin, Stage, type BootEvent, type LeaseStore } from '@pureboot/core';
 import { DhcpCodecError, DhcpErrorCodes } from './codec/errors';
+import { leaseRoutes, type RouteApp } from './api/routes';
+import { commands } from './cli';
 import { createMetrics } from './metrics';
 import { optionsSchema, type DhcpPluginOptions } from './options';
 import { ALLOCATOR_TAP } from './server/allocator';
@@ -13,6 +15,7 @@ export { selectBootFile, scriptUrl, type BootChoice, type BootChoiceInput } from
 export { DhcpServer } from './server/dhcp-server';
 export { SubnetTable } from './server/subnets';
 export { UdpTransport } from './transport/udp';
+export { leaseView, type LeaseView } from './api/lease-view';
 export { bindToDevice, inNetns } from './transport/native';
 export type { DhcpPluginOptions, PxeOptions, SubnetOptions, ListenOptions, ReservationOptions, IpxeDetection } from './options';
 export { optionsSchema };
@@ -29,6 +32,7 @@ export const plugin = definePlugin<DhcpRuntimeOptions>({
   description: 'A full DHCPv4 server with PXE intelligence, deciding through the leaseDecision hook',
   optionsSchema: { ...optionsSchema, properties: { ...(optionsSchema.properties as object), netns: { type: 'string', minLength: 1 } } },
   requires: ['leaseStore'],
+  commands,
   check(ctx) {
     const warnings: string[] = [];
     if (ctx.options.subnets.length > 0 && ctx.options.listen.length === 0) warnings.push('dhcp: subnets are configured but dhcp.listen is empty: nothing will be served');
@@ -61,6 +65,14 @@ export const plugin = definePlugin<DhcpRuntimeOptions>({
     ctx.hooks.bootEvent.tap('dhcp:after-tftp', (ev: BootEvent) => {
       if (ev.kind === 'tftp.done' && ev.mac) server.noteTftpDone(ev.mac.toLowerCase());
     });
+    // Lease routes on the boot API when it is part of this deployment (`pureboot leases …` uses them).
+    let http: RouteApp | undefined;
+    try {
+      http = (ctx.services as unknown as Record<string, unknown>).http as RouteApp | undefined;
+    } catch {
+      http = undefined;
+    }
+    if (http) leaseRoutes(http, { store: () => ctx.services.leaseStore as LeaseStore, clock: ctx.services.clock, hooks: ctx.hooks, logger: ctx.logger });
     let timer: ReturnType<typeof ctx.services.clock.setInterval> | undefined;
     ctx.onStart(async () => {
       if (o.listen.length === 0) return;

@@ -18,6 +18,8 @@ export const DhcpErrorCodes = Object.freeze({
   CONFIG: 'PB_ERR_DHCP_CONFIG',
   /** SO_BINDTODEVICE failed for a configured interface. */
   BIND_DEVICE: 'PB_ERR_DHCP_BIND_DEVICE',
+  /** `pureboot leases …` could not reach the running server or got an error from it. */
+  CLI: 'PB_ERR_DHCP_CLI',
   /** The lease store rejected or failed an operation. */
   STORE: 'PB_ERR_DHCP_STORE',
 } as const);
