@@ -66,6 +66,12 @@ export default definePlugin<IpxeBuilderOptions>({
     buildRoutes({ app: services.http, queue, cache, embedDefaults });
 
     ctx.onStart(() => {
+      if (o.prepareOnStart) {
+        // In the background: the first build waits for the same preparation instead of starting it.
+        services.builderBackend.prepare((line) => logger.info({ backend: services.builderBackend.name }, line)).catch((err: unknown) => {
+          logger.warn({ err, code: (err as { code?: string }).code }, `ipxe-builder: the ${services.builderBackend.name} backend is not ready: ${(err as Error).message}`);
+        });
+      }
       for (const req of configured) {
         queue.submit(req).then(
           (job) =>

@@ -12,6 +12,7 @@ export interface IpxeBuilderOptions {
   embed: Partial<EmbedSpec>;
   autoexec: { enabled: boolean; paths: string[] };
   builds: Array<Record<string, unknown>>;
+  prepareOnStart: boolean;
 }
 
 const embedSchema = {
@@ -50,6 +51,7 @@ export const optionsSchema: JsonSchema = {
         paths: { type: 'array', items: { type: 'string', pattern: '^([A-Za-z0-9_-]+/)*autoexec\\.ipxe$' }, default: ['autoexec.ipxe'], description: 'Paths answered with it: the folders signed iPXE binaries are loaded from.' },
       },
     },
+    prepareOnStart: { type: 'boolean', default: true, description: "Get the backend ready when PureBoot starts (the Docker backend builds its image), in the background." },
     builds: {
       type: 'array',
       default: [],
