@@ -55,9 +55,8 @@ export function bindUdp(o: BindOptions): Promise<UdpSocket> {
         local: { address: a.address, port: a.port },
         send(buf, to) {
           if (closed) return;
-          sock.send(buf, to.port, to.address, (err) => {
-            if (err) o.onError(err);
-          });
+          // No per-datagram callback (cheaper on the hot path): send errors arrive as 'error' events.
+          sock.send(buf, to.port, to.address);
         },
         close() {
           if (closed) return;
