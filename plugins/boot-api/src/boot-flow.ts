@@ -181,7 +181,8 @@ export class BootFlow {
     }
     if (!result) throw new BootApiError(BootApiErrorCodes.CONFLICT, 503, `machine ${mac} changed too often while its script was built; try again`);
     const ctx: ScriptRenderContext = { mac, node, state: built, arch, query: stringQuery(q), baseUrl, client: { address: client.address } };
-    const script = await this.d.hooks.scriptRender.promise(result.script, ctx);
+    // No site plugin taps scriptRender: the lifecycle script is the answer (saves a hook round per boot).
+    const script = this.d.hooks.scriptRender.isUsed() ? await this.d.hooks.scriptRender.promise(result.script, ctx) : result.script;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.d.metrics.boots.inc({ state: built, arch, kind: result.kind });
     this.d.metrics.scriptSeconds.observe({ kind: result.kind }, seconds);

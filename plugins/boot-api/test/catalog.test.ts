@@ -148,6 +148,9 @@ describe('boot-api profiles and groups: most specific wins, ties refused, CRUD, 
     ]);
     expect(e.script).to.include('echo site policy was here');
     expect((await h.inject({ method: 'GET', url: '/api/v1/nodes/52-54-00-0d-00-99' })).statusCode).to.equal(404);
+    // the real boot endpoint runs the same taps
+    const served = await h.inject({ method: 'GET', url: '/boot/52:54:00:0d:00:98?arch=x86_64-efi', auth: false });
+    expect(served.body.startsWith('#!ipxe\necho site policy was here\n')).to.equal(true);
     const p = (await h.inject({ method: 'GET', url: '/api/v1/explain?mac=52-54-00-0d-00-04' })).json() as typeof e;
     expect(p.selection.by).to.equal('group');
     expect(p.selection.group).to.equal('one-machine');
