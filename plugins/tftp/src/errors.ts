@@ -1,5 +1,3 @@
-import { PurebootError } from '@pureboot/core';
-
 /** Codes of @pureboot/plugin-tftp (documented in docs/errors.md, section TFTP). */
 export const TftpErrorCodes = Object.freeze({
   /** Inconsistent options (e.g. maxTimeoutMs below timeoutMs). */
@@ -11,5 +9,3 @@ export const TftpErrorCodes = Object.freeze({
   /** A transfer ended because the client stopped answering after every retransmission. */
   TIMEOUT: 'PB_ERR_TFTP_TIMEOUT',
 } as const);
-
-export class TftpError extends PurebootError {}

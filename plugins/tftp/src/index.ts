@@ -14,7 +14,7 @@ export * from './codec';
 export { TftpServer, type TftpServerDeps } from './server/server';
 export { ReadTransfer, type TransferEnd, type TransferTiming } from './server/read-transfer';
 export { ClientDirectory, type KnownClient } from './server/client-directory';
-export { TftpErrorCodes, TftpError } from './errors';
+export { TftpErrorCodes } from './errors';
 export { optionsSchema, DEFAULT_OPTIONS, type TftpOptions, type QuirkRule } from './options';
 
 export default definePlugin<TftpOptions>({
