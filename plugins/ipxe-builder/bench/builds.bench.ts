@@ -49,7 +49,8 @@ async function measure(backend: BuilderBackend | undefined): Promise<{ build: st
 async function dockerBackend(workDir: string): Promise<DockerBackend | undefined> {
   const host = process.env.DOCKER_HOST;
   if (!host?.startsWith('unix://')) return undefined;
-  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-ipxe-bench-ctx-'));
+  const ctx = path.join(workDir, 'context');
+  fs.mkdirSync(ctx, { recursive: true });
   fs.cpSync(STANDIN_SRC, path.join(ctx, 'src'), { recursive: true });
   fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM pureboot-test/standin-base:1\nCOPY src /ipxe/src\n');
   const b = new DockerBackend({ socketPath: host.slice(7), image: 'pureboot-test/ipxe-standin-bench', ipxeRepo: 'file:///standin', ipxeRevision: 'standin-1', buildContext: ctx, srcPath: '/ipxe/src', workDir, jobs: 1, cross: {}, memoryMb: 256 });
