@@ -18,7 +18,7 @@ export interface ResolvedProxyOptions extends ProxyDhcpOptions {
   serverAddress: string;
   tftpServer: string;
   httpPort: number;
-  /** Destination of broadcast answers (directed broadcast of the serving subnet when known). */
+  /** Destination of broadcast answers (255.255.255.255 unless configured). */
   broadcast: string;
 }
 

@@ -4,7 +4,7 @@ import { ProxyDhcpHandler, BUILTIN_TAP } from './handler';
 import { TftpDoneTracker } from './ipxe-tracker';
 import { createProxyMetrics } from './metrics';
 import { optionsSchema, type ProxyDhcpOptions } from './options';
-import { resolveBroadcastAddress, resolveServerAddress } from './server-address';
+import { resolveServerAddress } from './server-address';
 import { ProxyDhcpServer } from './server';
 import { dhcpInterfaces, dhcpServesPxe } from './check';
 
@@ -56,9 +56,9 @@ export default definePlugin<ProxyDhcpOptions>({
     ctx.onStart(async () => {
       const bootApi = ctx.config['boot-api'] as { port?: number } | undefined;
       const serverAddress = resolveServerAddress(o);
-      const resolved: ResolvedProxyOptions = { ...o, serverAddress, tftpServer: o.tftpServer ?? serverAddress, httpPort: o.httpPort ?? bootApi?.port ?? 8080, broadcast: resolveBroadcastAddress(o, serverAddress) };
+      const resolved: ResolvedProxyOptions = { ...o, serverAddress, tftpServer: o.tftpServer ?? serverAddress, httpPort: o.httpPort ?? bootApi?.port ?? 8080, broadcast: o.broadcastAddress ?? '255.255.255.255' };
       handler = new ProxyDhcpHandler({ hooks, logger: log, metrics, now, options: resolved, tracker });
-      server = new ProxyDhcpServer(handler, { address: o.address, port: o.port, bootServerPort: o.bootServerPort, interface: o.interface }, log);
+      server = new ProxyDhcpServer(handler, { address: o.address, port: o.port, bootServerPort: o.bootServerPort, interface: o.interface, serverAddress }, log);
       await server.start();
       log.info({ serverAddress, broadcast: resolved.broadcast, tftpServer: resolved.tftpServer, ipxeDetection: o.ipxeDetection, uefiStrategy: o.uefiStrategy }, 'proxy DHCP answers PXE clients only');
     });

@@ -53,7 +53,7 @@ export interface ProxyDhcpOptions {
   serverAddress?: string;
   /** TFTP server (siaddr / next-server); default serverAddress. */
   tftpServer?: string;
-  /** Where broadcast answers go; default the directed broadcast of the serving subnet. */
+  /** Where broadcast answers go (default 255.255.255.255). */
   broadcastAddress?: string;
   /** Boot file by architecture name; `{server}`/`{httpPort}`/`{mac}` are filled in. */
   bootFiles: Partial<Record<PxeArchName, string>>;
@@ -93,10 +93,10 @@ export const optionsSchema: JsonSchema = {
     address: { type: 'string', default: '0.0.0.0', description: 'Address both sockets bind to (0.0.0.0 hears broadcasts).' },
     port: { type: 'integer', minimum: 1, maximum: 65535, default: 67, description: 'DHCP server port (shared with the site DHCP server through SO_REUSEADDR).' },
     bootServerPort: { type: 'integer', minimum: 1, maximum: 65535, default: 4011, description: 'PXE boot server port.' },
-    interface: { type: 'string', minLength: 1, description: 'Interface PureBoot serves: both sockets are bound to it (SO_BINDTODEVICE: only that link is heard and answered); picks serverAddress and the broadcast address; compared with the DHCP plugin by the config check.' },
+    interface: { type: 'string', minLength: 1, description: 'Interface PureBoot serves: both sockets are bound to it (SO_BINDTODEVICE: only that link is heard and answered); broadcast answers leave by it; picks serverAddress; compared with the DHCP plugin by the config check.' },
     serverAddress: { type: 'string', format: 'ipv4', description: 'Our address in option 54, siaddr and URLs (default: first IPv4 address of interface, else of the host).' },
     tftpServer: { type: 'string', format: 'ipv4', description: 'siaddr/next-server (default serverAddress).' },
-    broadcastAddress: { type: 'string', format: 'ipv4', description: "Destination of broadcast answers (default: the directed broadcast of the subnet holding serverAddress / interface's address, e.g. 198.18.3.255, so they leave on that interface even without a default route; else 255.255.255.255)." },
+    broadcastAddress: { type: 'string', format: 'ipv4', description: 'Destination of broadcast answers (default 255.255.255.255; EDK2 ignores directed broadcasts). They leave by proxy-dhcp.interface, else from a socket bound to serverAddress, so no default route is needed.' },
     bootFiles: {
       type: 'object',
       default: DEFAULT_BOOT_FILES,

@@ -9,16 +9,27 @@ import { UdpEndpoint } from './transport';
 export class ProxyDhcpServer {
   private readonly dhcp: UdpEndpoint;
   private readonly bootServer: UdpEndpoint;
+  /**
+   * Without an interface, a second port-67 socket bound to serverAddress: Linux sends limited
+   * broadcasts (255.255.255.255) out of the device that owns a socket's bound source address, while
+   * a 0.0.0.0 socket needs a route (ENETUNREACH on a LAN without a default route). Every port-67
+   * answer leaves from it; unicasts to serverAddress:67 arrive on it (the more specific bind).
+   */
+  private readonly sender: UdpEndpoint | undefined;
+  private senderOpen = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
     private readonly handler: ProxyDhcpHandler,
-    where: { address: string; port: number; bootServerPort: number; interface?: string },
+    where: { address: string; port: number; bootServerPort: number; interface?: string; serverAddress?: string },
     private readonly logger: Logger,
   ) {
     this.dhcp = new UdpEndpoint({ address: where.address, port: where.port, key: 'proxy-dhcp.port', device: where.interface }, (d, r) => this.receive(d, r, 'dhcp'), logger);
+    if (!where.interface && where.address === '0.0.0.0' && where.serverAddress) {
+      this.sender = new UdpEndpoint({ address: where.serverAddress, port: where.port, key: 'proxy-dhcp.serverAddress' }, (d, r) => this.receive(d, r, 'dhcp'), logger);
+    }
     this.bootServer = new UdpEndpoint({ address: where.address, port: where.bootServerPort, key: 'proxy-dhcp.bootServerPort', device: where.interface }, (d, r) => this.receive(d, r, 'boot-server'), logger);
   }
 
@@ -29,6 +40,14 @@ export class ProxyDhcpServer {
     } catch (err) {
       await this.dhcp.close();
       throw err;
+    }
+    if (this.sender) {
+      try {
+        await this.sender.open();
+        this.senderOpen = true;
+      } catch (err) {
+        this.logger.warn({ err }, 'proxy-dhcp: cannot bind a socket to serverAddress; broadcast answers need a route to 255.255.255.255 (set proxy-dhcp.interface)');
+      }
     }
     this.logger.info({ port: this.dhcp.port, bootServerPort: this.bootServer.port }, `proxy DHCP listening on ${this.dhcp.port}/udp and ${this.bootServer.port}/udp`);
   }
@@ -41,7 +60,7 @@ export class ProxyDhcpServer {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.all([this.dhcp.close(), this.bootServer.close()]);
+    await Promise.all([this.dhcp.close(), this.bootServer.close(), this.sender?.close()]);
     await Promise.allSettled([...this.inflight]);
   }
 
@@ -67,7 +86,8 @@ export class ProxyDhcpServer {
   private async send(answer: ProxyAnswer): Promise<void> {
     if (this.stopped) return;
     try {
-      await (answer.port === 'dhcp' ? this.dhcp : this.bootServer).send(answer.data, answer.to);
+      const socket = answer.port === 'boot-server' ? this.bootServer : this.sender && this.senderOpen ? this.sender : this.dhcp;
+      await socket.send(answer.data, answer.to);
     } catch (err) {
       this.handler.sendFailed(answer, err as Error);
       return;

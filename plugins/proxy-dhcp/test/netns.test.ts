@@ -21,6 +21,7 @@ interface Reply {
   op: number;
   xid: number;
   src: string;
+  dst?: string;
   dport: number;
   yiaddr: string;
   siaddr: string;
@@ -84,7 +85,7 @@ describe('proxy-dhcp: beside dnsmasq in network namespaces (real sockets, real c
     const config = {
       plugins: ['proxy-dhcp'],
       server: { dataDir: path.join(dir, 'var'), logLevel: 'info' },
-      'proxy-dhcp': { interface: 'br0', serverAddress: SERVER_IP, uefiStrategy: 'discovery-control', rules: [{ name: 'boot-server-nic', match: { macPrefix: '52:54:00:bb' }, uefiStrategy: 'boot-server' }] },
+      'proxy-dhcp': { serverAddress: SERVER_IP, uefiStrategy: 'discovery-control', rules: [{ name: 'boot-server-nic', match: { macPrefix: '52:54:00:bb' }, uefiStrategy: 'boot-server' }] },
     };
     fs.writeFileSync(path.join(dir, 'pureboot.config.json'), JSON.stringify(config));
     proxy = lab.spawn('srv', purebootArgv(['start', '--config', path.join(dir, 'pureboot.config.json')]), { cwd: path.resolve(__dirname, '..', '..', '..') });
@@ -121,6 +122,8 @@ describe('proxy-dhcp: beside dnsmasq in network namespaces (real sockets, real c
       expect(p.options.vendor_specific).to.equal('060108ff');
       expect(p.options.pxe_client_machine_identifier).to.equal('00' + 'ab'.repeat(16));
       expect(p.chaddr).to.equal(c.mac.replace(/:/g, ''));
+      // Limited broadcast (EDK2 ignores directed ones), sent although the namespace has no default route.
+      expect(p.dst).to.equal('255.255.255.255');
     }
   });
 
@@ -160,6 +163,21 @@ describe('proxy-dhcp: beside dnsmasq in network namespaces (real sockets, real c
       expect(mine.some((x) => /^198\.18\.3\.2\d\d$/.test(x.yiaddr)), 'an offer from the dnsmasq on the proxy host').to.equal(true);
     } finally {
       await local.stop('SIGTERM', 3000);
+    }
+  });
+
+  it('with proxy-dhcp.interface (SO_BINDTODEVICE): a second proxy on the site host answers by 255.255.255.255 without a default route', async () => {
+    const cfg = path.join(dir, 'site.config.json');
+    fs.writeFileSync(cfg, JSON.stringify({ plugins: ['proxy-dhcp'], server: { dataDir: path.join(dir, 'var-site'), logLevel: 'info' }, 'proxy-dhcp': { interface: 'st0', bootFiles: { bios: 'site/bios.kpxe' } } }));
+    const second = lab.spawn('site', purebootArgv(['start', '--config', cfg]), { cwd: path.resolve(__dirname, '..', '..', '..') });
+    try {
+      await second.waitFor(/PureBoot .* running/, 30000);
+      const r = await lab.exec('cli', [PY, CLIENT_PY, 'raw', 'px1', '2', craft({ mac: '52:54:00:aa:00:43', xid: 0x4002, arch: 0 }).toString('hex')], { timeoutMs: 30000 });
+      const site = parseReplies(r.stdout).filter((x) => x.xid === 0x4002 && isProxy(x) && x.options.server_id === SITE_IP);
+      expect(site, r.stdout + second.stderr()).to.have.length(1);
+      expect(site[0]).to.include({ dst: '255.255.255.255', siaddr: SITE_IP, file: 'site/bios.kpxe' });
+    } finally {
+      await second.stop('SIGTERM', 5000);
     }
   });
 

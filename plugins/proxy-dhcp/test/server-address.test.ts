@@ -1,6 +1,6 @@
 import type os from 'node:os';
 import { expect } from 'chai';
-import { directedBroadcast, resolveBroadcastAddress, resolveServerAddress } from '../src/server-address';
+import { resolveServerAddress } from '../src/server-address';
 
 type Ifaces = ReturnType<typeof os.networkInterfaces>;
 const v4 = (address: string, cidr: string, internal = false) => ({ address, cidr, family: 'IPv4' as const, internal, netmask: '', mac: '00:00:00:00:00:00' });
@@ -10,20 +10,7 @@ const IFACES: Ifaces = {
   br0: [v4('198.18.100.1', '198.18.100.1/23')],
 };
 
-describe('proxy-dhcp: server and broadcast address', () => {
-  it('directed broadcast of a CIDR', () => {
-    expect(directedBroadcast('198.18.3.1/24')).to.equal('198.18.3.255');
-    expect(directedBroadcast('198.18.100.1/23')).to.equal('198.18.101.255');
-    expect(directedBroadcast('198.18.3.1/32')).to.equal('198.18.3.1');
-  });
-
-  it("answers broadcast to the serving subnet's directed broadcast (works without a default route), else 255.255.255.255", () => {
-    expect(resolveBroadcastAddress({}, '198.18.100.1', IFACES)).to.equal('198.18.101.255');
-    expect(resolveBroadcastAddress({ interface: 'eth0' }, '198.18.100.1', IFACES)).to.equal('198.18.9.255');
-    expect(resolveBroadcastAddress({ broadcastAddress: '198.18.9.127' }, '198.18.9.5', IFACES)).to.equal('198.18.9.127');
-    expect(resolveBroadcastAddress({}, '198.18.200.1', IFACES)).to.equal('255.255.255.255');
-  });
-
+describe('proxy-dhcp: server address', () => {
   it('server address: configured, else the interface, else the first non-loopback; PB_ERR_PROXY_CONFIG when none', () => {
     expect(resolveServerAddress({ serverAddress: '198.18.3.1', address: '0.0.0.0' }, IFACES)).to.equal('198.18.3.1');
     expect(resolveServerAddress({ interface: 'br0', address: '0.0.0.0' }, IFACES)).to.equal('198.18.100.1');
