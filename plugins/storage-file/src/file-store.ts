@@ -84,7 +84,7 @@ export class FileStore {
   constructor(o: FileStoreOptions) {
     this.dir = path.resolve(o.dir);
     this.policy = o.fsync ?? 'group';
-    this.groupMs = o.groupCommitMs ?? 2;
+    this.groupMs = o.groupCommitMs ?? 5;
     this.compactBytes = o.compactBytes ?? 16 * 1024 * 1024;
     this.compactIntervalMs = o.compactIntervalMs ?? 3_600_000;
     this.log = o.logger ?? silent;
@@ -235,6 +235,17 @@ export class FileStore {
         if (this.stats.journalBytes > this.compactBytes && !this.compacting && !this.closed) {
           setImmediate(() => void this.compact().catch(() => undefined));
         }
+      },
+      synced: (err) => {
+        if (!err) {
+          this.stats.fsyncs++;
+          this.metrics.written(0, true);
+          return;
+        }
+        // Acknowledged records may not survive a power cut: say so loudly, keep serving.
+        this.stats.writeFailures++;
+        this.metrics.writeFailed('io');
+        this.log.error({ code: FileStorageErrorCodes.WRITE, file: this.journalFile, err: (err as Error).message }, `fdatasync of ${this.journalFile} failed: ${(err as Error).message}; recent writes may not survive a power cut`);
       },
     });
   }

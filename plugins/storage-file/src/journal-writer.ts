@@ -15,6 +15,8 @@ export interface JournalWriterEvents<T> {
   revert(tags: T[], err: unknown): Error;
   /** After every successful batch. */
   written(bytes: number, records: number, fsynced: boolean): void;
+  /** The `group` policy's background fdatasync finished (err when it failed). */
+  synced(err?: unknown): void;
 }
 
 function writeAll(fd: number, buf: Buffer, position: number): Promise<void> {
@@ -36,16 +38,20 @@ function fdatasync(fd: number): Promise<void> {
 }
 
 /**
- * Appends records to the journal file with positional writes and group commit. Writes queue while a
- * batch is on its way; each batch is one write(2) (+ one fdatasync unless the policy is `never`), and
- * every write in it is acknowledged only after that. When a batch fails, the file is cut back to where
- * the batch began, and that batch and everything queued behind it (built on its in-memory effects)
- * is reverted and rejected, so the file and memory both stay at the last acknowledged state.
+ * Appends records to the journal file with positional writes. Writes queue while a batch is on its
+ * way, and each batch is one write(2); its writes are acknowledged once that returned, and with the
+ * `always` policy only after the batch's fdatasync too (writes arriving meanwhile share the next one).
+ * The `group` policy acknowledges after write(2) — the record is in the kernel, safe from a process
+ * crash — and runs one fdatasync at most every `groupMs`, bounding what a power cut can take.
+ * When a batch fails, the file is cut back to where the batch began, and that batch and everything
+ * queued behind it (built on its in-memory effects) is reverted and rejected, so the file and memory
+ * both stay at the last acknowledged state.
  */
 export class JournalWriter<T> {
   private pending: PendingWrite<T>[] = [];
   private flushing: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private syncing: Promise<void> | null = null;
   private paused = 0;
 
   constructor(
@@ -69,15 +75,37 @@ export class JournalWriter<T> {
   }
 
   private schedule(): void {
-    if (this.flushing || this.timer || this.paused > 0 || this.pending.length === 0) return;
-    if (this.policy === 'group' && this.groupMs > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.kick();
-      }, this.groupMs);
-    } else {
-      this.kick();
+    if (this.flushing || this.paused > 0 || this.pending.length === 0) return;
+    this.kick();
+  }
+
+  /** group policy: one background fdatasync at most every groupMs. */
+  private scheduleSync(): void {
+    if (this.syncTimer || this.paused > 0) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      this.syncNow();
+    }, this.groupMs);
+  }
+
+  private syncNow(): Promise<void> {
+    this.syncing ??= fdatasync(this.fd).then(
+      () => this.events.synced(),
+      (err) => this.events.synced(err),
+    ).finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  /** Finish the group policy's pending fdatasync now (no-op for the other policies). */
+  private async settleSync(): Promise<void> {
+    if (this.syncTimer) {
+      clearTimeout(this.syncTimer);
+      this.syncTimer = null;
+      await this.syncNow();
     }
+    if (this.syncing) await this.syncing;
   }
 
   private kick(): void {
@@ -94,7 +122,7 @@ export class JournalWriter<T> {
     const start = this.size;
     try {
       await writeAll(this.fd, buf, start);
-      if (this.policy !== 'never') await fdatasync(this.fd);
+      if (this.policy === 'always') await fdatasync(this.fd);
     } catch (err) {
       try {
         fs.ftruncateSync(this.fd, start);
@@ -110,22 +138,19 @@ export class JournalWriter<T> {
       return;
     }
     this.size = start + buf.length;
-    this.events.written(buf.length, batch.length, this.policy !== 'never');
+    this.events.written(buf.length, batch.length, this.policy === 'always');
     for (const b of batch) b.resolve();
+    if (this.policy === 'group') this.scheduleSync();
   }
 
-  /** Wait until no batch is in flight and nothing is queued (writes everything queued now). */
+  /** Wait until no batch is in flight, nothing is queued and the group fsync has run. */
   async drain(): Promise<void> {
     for (;;) {
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = null;
-        this.kick();
-      }
       if (this.flushing) await this.flushing;
       else if (this.pending.length > 0 && this.paused === 0) this.kick();
-      else return;
+      else break;
     }
+    await this.settleSync();
   }
 
   /**
@@ -135,11 +160,8 @@ export class JournalWriter<T> {
   async exclusive(fn: (queued: PendingWrite<T>[]) => Promise<{ took: boolean; fd?: number; size?: number }>): Promise<void> {
     this.paused++;
     try {
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = null;
-      }
       while (this.flushing) await this.flushing;
+      await this.settleSync();
       const queued = this.pending.splice(0);
       let r: { took: boolean; fd?: number; size?: number };
       try {
