@@ -127,6 +127,21 @@ describe('proxy-dhcp: handler (decode → hooks → answer)', () => {
     expect(await counter(r.registry, 'pureboot_proxy_dhcp_dropped_total', { category: 'policy' })).to.equal(2);
   });
 
+  it('a site answer with options: option 43 removed by null, other options added; unencodable options drop the request', async () => {
+    const r = rig();
+    r.hooks.leaseDecision.tap('site:options', (c) => {
+      if (c.mac === '52:54:00:00:00:05') return { action: 'answer', options: { vendorSpecific: null, tftpServer: 'tftp.site.example' } };
+      if (c.mac === '52:54:00:00:00:06') return { action: 'answer', options: { router: 'not-an-ip' } };
+      return undefined;
+    });
+    const a = await r.handler.handle(craft({ arch: 0, mac: '52:54:00:00:00:05' }), CLIENT, 'dhcp');
+    const p = a && decode(a.data);
+    expect(p && [p.file, p.options.has(43), p.options.get(66)?.toString()]).to.deep.equal(['bios/undionly.kpxe', false, 'tftp.site.example']);
+    expect(a?.kind).to.equal('site');
+    expect(await r.handler.handle(craft({ arch: 0, mac: '52:54:00:00:00:06' }), CLIENT, 'dhcp')).to.equal(undefined);
+    expect(r.dropped.map((d) => d.category)).to.deep.equal(['policy']);
+  });
+
   it('a failing tap drops the packet as hook-error, and the next request is answered', async () => {
     const r = rig();
     let fail = true;
