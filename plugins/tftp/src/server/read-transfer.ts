@@ -60,6 +60,8 @@ export class ReadTransfer {
   private currentTimeout: number;
   private deadline = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** When the running timer fires. */
+  private timerAt = 0;
   private filling = false;
   private ended = false;
   private bytesSent = 0;
@@ -180,8 +182,14 @@ export class ReadTransfer {
 
   /** (Re)start the retransmission deadline; one lazily re-armed timer per transfer. */
   private arm(): void {
-    this.deadline = this.now() + this.currentTimeout;
-    if (!this.timer) this.timer = setTimeout(() => this.onTimer(), this.currentTimeout);
+    const now = this.now();
+    this.deadline = now + this.currentTimeout;
+    // Keep the running timer when it fires no later than the new deadline (it re-arms itself lazily);
+    // replace it when the deadline moved earlier (the timeout shrank back after a backoff).
+    if (this.timer && this.timerAt <= this.deadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = this.deadline;
+    this.timer = setTimeout(() => this.onTimer(), this.currentTimeout);
   }
 
   private onTimer(): void {
@@ -189,6 +197,7 @@ export class ReadTransfer {
     if (this.ended) return;
     const left = this.deadline - this.now();
     if (left > 0) {
+      this.timerAt = this.deadline;
       this.timer = setTimeout(() => this.onTimer(), left);
       return;
     }

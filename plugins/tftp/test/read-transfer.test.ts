@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { parsePacket, type TftpOption } from '../src/codec/packet';
+import { BlockSlicer, bufferChunks } from '../src/server/block-source';
+import { ReadTransfer, type TransferEnd } from '../src/server/read-transfer';
+
+/** The transfer state machine alone: a fake wire and fake timers (no sockets, no real time). */
+function setup(o: { size: number; blksize?: number; windowsize?: number; oack?: TftpOption[]; retries?: number }) {
+  const data = Buffer.alloc(o.size);
+  for (let i = 0; i < o.size; i++) data[i] = (i * 7 + 3) & 0xff;
+  const sent: Array<{ at: number; op: string; block?: number; len?: number }> = [];
+  const ends: TransferEnd[] = [];
+  const t = new ReadTransfer({
+    slicer: new BlockSlicer(bufferChunks(data), o.blksize ?? 512),
+    windowsize: o.windowsize ?? 1,
+    oack: o.oack ?? [],
+    timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: o.retries ?? 3 },
+    send: (buf) => {
+      const p = parsePacket(buf);
+      if (!p.ok) throw new Error('sent a malformed packet');
+      sent.push({ at: Date.now(), op: p.packet.op, block: 'block' in p.packet ? p.packet.block : undefined, len: p.packet.op === 'DATA' ? p.packet.data.length : undefined });
+    },
+    stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
+    onEnd: (e) => void ends.push(e),
+  });
+  return { t, sent, ends, data };
+}
+
+const ack = (block: number) => ({ op: 'ACK' as const, block: block & 0xffff });
+
+describe('tftp: ReadTransfer state machine', () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: 1000 });
+  });
+  afterEach(() => clock.restore());
+
+  it('lock-step: one DATA per new ACK, an empty final block after an exact multiple', async () => {
+    const { t, sent, ends } = setup({ size: 1024 });
+    t.start();
+    await clock.tickAsync(0);
+    expect(sent.map((s) => s.block)).to.deep.equal([1]);
+    t.onPacket(ack(1));
+    await clock.tickAsync(0);
+    t.onPacket(ack(2));
+    await clock.tickAsync(0);
+    expect(sent.map((s) => [s.block, s.len])).to.deep.equal([
+      [1, 512],
+      [2, 512],
+      [3, 0],
+    ]);
+    t.onPacket(ack(3));
+    expect(ends).to.have.length(1);
+    expect(ends[0]).to.include({ ok: true, bytes: 1024, blocks: 3, unconfirmed: false });
+  });
+
+  it('backs off: resends at +100, +200, +400 ms, then fails after the last wait', async () => {
+    const { t, sent, ends } = setup({ size: 2000 });
+    t.start();
+    await clock.tickAsync(1499);
+    expect(sent.map((s) => s.at - 1000)).to.deep.equal([0, 100, 300, 700]);
+    expect(ends).to.have.length(0);
+    await clock.tickAsync(1);
+    expect(ends[0]).to.include({ ok: false });
+    expect((ends[0] as { reason: string }).reason).to.match(/^timeout/);
+  });
+
+  it('progress resets the backed-off timeout to the base value', async () => {
+    const { t, sent } = setup({ size: 5000 });
+    t.start();
+    await clock.tickAsync(300); // resends at 100 and 300: the next wait would be 400
+    t.onPacket(ack(1));
+    await clock.tickAsync(0);
+    const dataAt = sent.filter((s) => s.block === 2)[0].at;
+    await clock.tickAsync(100);
+    expect(sent.filter((s) => s.block === 2).map((s) => s.at - dataAt)).to.deep.equal([0, 100]);
+  });
+
+  it('ignores duplicate and stale ACKs (no DATA for them)', async () => {
+    const { t, sent } = setup({ size: 5000 });
+    t.start();
+    await clock.tickAsync(0);
+    t.onPacket(ack(1));
+    await clock.tickAsync(0);
+    const n = sent.length;
+    expect(n).to.equal(2);
+    t.onPacket(ack(1));
+    t.onPacket(ack(0));
+    t.onPacket(ack(9)); // from the future
+    await clock.tickAsync(50);
+    expect(sent.length).to.equal(n);
+  });
+
+  it('OACK first; resent on timeout; DATA only after ACK 0', async () => {
+    const { t, sent } = setup({ size: 100, oack: [{ name: 'tsize', value: '100' }] });
+    t.start();
+    await clock.tickAsync(100);
+    expect(sent.map((s) => s.op)).to.deep.equal(['OACK', 'OACK']);
+    t.onPacket(ack(1)); // wrong: must be ACK 0
+    await clock.tickAsync(0);
+    expect(sent.map((s) => s.op)).to.deep.equal(['OACK', 'OACK']);
+    t.onPacket(ack(0));
+    await clock.tickAsync(0);
+    expect(sent.at(-1)).to.include({ op: 'DATA', block: 1, len: 100 });
+  });
+
+  it('windows: sends windowsize blocks, slides on the last ACK, restarts after a gap ACK', async () => {
+    const { t, sent } = setup({ size: 512 * 12 + 1, windowsize: 4 });
+    t.start();
+    await clock.tickAsync(0);
+    expect(sent.map((s) => s.block)).to.deep.equal([1, 2, 3, 4]);
+    t.onPacket(ack(4));
+    await clock.tickAsync(0);
+    expect(sent.slice(4).map((s) => s.block)).to.deep.equal([5, 6, 7, 8]);
+    t.onPacket(ack(6));
+    await clock.tickAsync(0);
+    expect(sent.slice(8).map((s) => s.block)).to.deep.equal([7, 8, 9, 10]);
+    await clock.tickAsync(100); // timeout: the whole window again
+    expect(sent.slice(12).map((s) => s.block)).to.deep.equal([7, 8, 9, 10]);
+  });
+
+  it('rolls block numbers over past 65535 and ends exactly (blksize 8, 70 000 blocks, windowsize 8)', async () => {
+    const size = 8 * 70000 + 5;
+    const { t, sent, ends } = setup({ size, blksize: 8, windowsize: 8 });
+    t.start();
+    let acked = 0;
+    while (ends.length === 0) {
+      await clock.tickAsync(0);
+      const last = sent.at(-1)!;
+      const abs = acked + ((last.block! - (acked & 0xffff) + 0x10000) & 0xffff);
+      acked = abs;
+      t.onPacket(ack(abs));
+    }
+    expect(ends[0]).to.include({ ok: true, bytes: size, blocks: 70001 });
+    expect(sent.filter((s) => s.block === 0)).to.have.length(1); // block 65536 goes out as 0
+    expect(sent.length).to.equal(70001); // nothing sent twice
+  });
+
+  it('a lost final ACK alone ends as done but unconfirmed', async () => {
+    const { t, ends } = setup({ size: 100 });
+    t.start();
+    await clock.tickAsync(1500);
+    expect(ends[0]).to.include({ ok: true, unconfirmed: true, bytes: 100 });
+  });
+
+  it('ERROR from the client ends the transfer; abort sends ERROR', async () => {
+    const a = setup({ size: 5000 });
+    a.t.start();
+    a.t.onPacket({ op: 'ERROR', code: 0, message: 'user abort' });
+    expect(a.ends[0]).to.include({ ok: false });
+    const b = setup({ size: 5000 });
+    b.t.start();
+    b.t.abort('server stopping');
+    expect(b.sent.at(-1)?.op).to.equal('ERROR');
+    expect(b.ends[0]).to.include({ ok: false, reason: 'server stopping' });
+  });
+});
