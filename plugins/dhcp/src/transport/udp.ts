@@ -39,7 +39,7 @@ export class UdpTransport {
           const fail = (err: Error) => reject(bindError(err, { protocol: 'udp', address: '0.0.0.0', port: this.opts.port, plugin: this.opts.plugin, key: 'dhcp.port' }));
           const early = bindErrors.get(socket);
           if (early) return fail(early);
-          if (isBound(socket)) return resolve();
+          if (listening.has(socket)) return resolve();
           socket.once('listening', () => resolve());
           socket.once('error', fail);
         });
@@ -65,8 +65,9 @@ export class UdpTransport {
     });
     socket.on('message', (data, rinfo) => onMessage({ data, from: { address: rinfo.address, port: rinfo.port }, listen }));
     // bind() may fail synchronously here; keep the error for start() instead of throwing.
+    socket.once('listening', () => listening.add(socket));
     socket.on('error', (err) => {
-      if (!isBound(socket)) bindErrors.set(socket, err);
+      if (!listening.has(socket)) bindErrors.set(socket, err);
     });
     socket.bind({ port: this.opts.port, address: '0.0.0.0', exclusive: true });
     if (bindErrors.has(socket)) return socket;
@@ -95,12 +96,4 @@ export class UdpTransport {
 }
 
 const bindErrors = new WeakMap<dgram.Socket, Error>();
-
-function isBound(socket: dgram.Socket): boolean {
-  try {
-    socket.address();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const listening = new WeakSet<dgram.Socket>();
