@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { startProcess, tsNodeArgs, type RunningProcess } from '@pureboot/core/testing';
-import { FileStore } from '@pureboot/plugin-storage-file';
+import { FileStore, JOURNAL_MAGIC, scanRecords } from '@pureboot/plugin-storage-file';
 import { TempDirs } from './support/temp';
 
 const CHILD = path.join(__dirname, 'support', 'writer-child.ts');
@@ -88,6 +89,29 @@ describe('storage-file crash safety (real processes, SIGKILL)', function () {
     expect(total).to.be.greaterThan(20);
     // eslint-disable-next-line no-console
     console.log(`      ${total} acknowledged leases over 20 kills; torn tails cut at reopen: ${lanes.reduce((a, l) => a + l.torn, 0)}`);
+  });
+
+  it('a write cut short by the file-size limit (EFBIG mid-record) is rolled back: the journal ends on a record boundary and every ACK is kept', async () => {
+    const dir = temps.make();
+    // 256 blocks of 512 bytes: the journal hits the limit in the middle of some record
+    const argv = [process.execPath, ...tsNodeArgs(), CHILD, dir, 'write', '0', 'group', String(1 << 30)];
+    const p = startProcess(['sh', '-c', 'ulimit -f 256 && exec "$@"', 'sh', ...argv]);
+    running.push(p);
+    const exit = await p.exited;
+    expect(exit.code, p.stderr()).to.equal(2);
+    expect(p.stderr()).to.include('PB_ERR_STORAGE_WRITE');
+    const got = acks(p.stdout());
+    expect(got.size).to.be.greaterThan(10);
+    const journal = path.join(dir, 'journal-0.log');
+    const size = fs.statSync(journal).size;
+    expect(size).to.be.at.most(256 * 512);
+    const scan = scanRecords(fs.readFileSync(journal), JOURNAL_MAGIC);
+    expect(scan.ok && scan.validEnd === size && !scan.torn, 'journal ends on a record boundary').to.equal(true);
+    const store = new FileStore({ dir });
+    await store.open();
+    expect(store.stats.tornTails).to.equal(0);
+    for (const [n, address] of got) expect((await store.services.leaseStore.findByClientId('crash', `c${n}`))?.address, `c${n}`).to.equal(address);
+    await store.close();
   });
 
   it('a second process on the same folder fails with PB_ERR_STORAGE_LOCKED; a SIGKILLed owner\'s lock is taken over', async () => {

@@ -13,6 +13,7 @@ describe('storage-file on a full disk (1 MiB tmpfs)', function () {
   const temps = new TempDirs();
   let mnt = '';
   let mounted = false;
+  const open: FileStore[] = [];
 
   before(function () {
     requireRoot(this);
@@ -21,8 +22,15 @@ describe('storage-file on a full disk (1 MiB tmpfs)', function () {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'pb-storage-test', mnt]);
     mounted = true;
   });
-  after(() => {
-    if (mounted) execFileSync('umount', [mnt]);
+  after(async () => {
+    for (const s of open) await s.close().catch(() => undefined);
+    if (mounted) {
+      try {
+        execFileSync('umount', [mnt]);
+      } catch {
+        execFileSync('umount', ['-l', mnt]); // still busy after a failure: detach it anyway
+      }
+    }
     temps.cleanup();
   });
 
@@ -31,6 +39,7 @@ describe('storage-file on a full disk (1 MiB tmpfs)', function () {
     const filler = path.join(mnt, 'filler');
     fs.writeFileSync(filler, Buffer.alloc(128 * 1024, 1));
     const store = new FileStore({ dir, fsync: 'always' });
+    open.push(store);
     await store.open();
     const { leaseStore, bootEvents } = store.services;
     const acked: number[] = [];
@@ -61,6 +70,7 @@ describe('storage-file on a full disk (1 MiB tmpfs)', function () {
 
     // the journal loads afterwards with everything acknowledged and nothing else
     const again = new FileStore({ dir, fsync: 'always' });
+    open.push(again);
     await again.open();
     expect(again.stats.tornTails).to.equal(0);
     const page = await again.services.leaseStore.list({ limit: 1000 });
@@ -79,6 +89,7 @@ describe('storage-file on a full disk (1 MiB tmpfs)', function () {
     expect(r.ok).to.equal(true);
     await again.close();
     const last = new FileStore({ dir });
+    open.push(last);
     await last.open();
     expect((await last.services.leaseStore.findByClientId('s', 'after'))?.state).to.equal('bound');
     expect((await last.services.leaseStore.findByClientId('s', `c${acked[acked.length - 1]}`))?.state).to.equal('bound');

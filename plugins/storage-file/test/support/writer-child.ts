@@ -3,12 +3,12 @@
 // flight, printing `ACK <n> <address>` once a commit has resolved. Mode "hold" just keeps the lock.
 import { FileStore } from '@pureboot/plugin-storage-file';
 
-const [dir, mode, startArg, fsyncArg] = process.argv.slice(2);
+const [dir, mode, startArg, fsyncArg, compactArg] = process.argv.slice(2);
 const SUBNET = 'crash';
 const RANGES = [{ start: 0xc6120000, end: 0xc613ffff }]; // 198.18.0.0/15
 
 async function main(): Promise<void> {
-  const store = new FileStore({ dir, fsync: (fsyncArg as 'always' | 'group' | 'never' | undefined) ?? 'group', compactBytes: 256 * 1024 });
+  const store = new FileStore({ dir, fsync: (fsyncArg as 'always' | 'group' | 'never' | undefined) ?? 'group', compactBytes: Number(compactArg ?? 256 * 1024) });
   await store.open();
   process.stdout.write(`READY ${process.pid}\n`);
   if (mode === 'hold') {
