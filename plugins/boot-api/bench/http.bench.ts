@@ -245,9 +245,10 @@ async function main(): Promise<void> {
       await k.stop('bench done');
     }
 
-    process.stdout.write(`\n## boot API: script requests/s and latency (wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${os.cpus().length} CPUs shared)\n\n${table(rows)}\n`);
+    const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    process.stdout.write(`\n## boot API: script requests/s and latency (wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${os.cpus().length} CPUs, load average ${load} at the end)\n\n${table(rows)}\n`);
     const bareRow = rows[0];
-    const pb = rows.filter((r) => r.target.startsWith('PureBoot'));
+    const pb = rows.filter((r) => r.target.startsWith('PureBoot /'));
     process.stdout.write(
       `\nIssue 7 target (≥ 0.7× bare fastify, p99 < 10 ms): ${pb.map((r) => `${r.target}: ${(r.rps / bareRow.rps).toFixed(2)}×, p99 ${r.p99.toFixed(2)} ms → ${r.rps >= 0.7 * bareRow.rps && r.p99 < 10 ? 'met' : 'NOT met'}`).join('; ')}\n`,
     );
