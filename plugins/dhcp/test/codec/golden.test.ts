@@ -59,6 +59,13 @@ describe('dhcp codec: golden packets captured from real clients', () => {
     expect(getOption(r, 'maxMessageSize')).to.equal(65280);
   });
 
+  it('perfdhcp relayed DISCOVER: giaddr and hops set', () => {
+    const p = parseDhcpPacket(golden('perfdhcp-relay-discover'));
+    expect(p.giaddr).to.equal('198.18.2.2');
+    expect(messageTypeOf(p)).to.equal(1);
+    expect(p.op).to.equal(1);
+  });
+
   it('dnsmasq OFFER (a server reply)', () => {
     const p = parseDhcpPacket(golden('dnsmasq-offer'));
     expect(p).to.include({ op: 2, yiaddr: '198.18.1.125', siaddr: '198.18.1.1', file: 'undionly.kpxe' });

@@ -4,6 +4,9 @@ import { expect } from 'chai';
 import { intToIp, ipToInt, Stage } from '@pureboot/core';
 import { requireRoot, requireTools } from '@pureboot/core/testing';
 import { serializeDhcpPacket } from '../../src/codec';
+import { dhcpServerOf } from '../../src';
+import { golden } from '../codec/golden';
+import type { BootEvent } from '@pureboot/core';
 import { LINK_A, LINK_B, clientPacket, DhcpMessageType as M } from '../support/harness';
 import { startDhcpLab, until, writeClientScripts, type DhcpLab } from '../support/lab';
 import { hostileInputs } from '../support/malformed';
@@ -22,6 +25,7 @@ const config = {
     },
     { id: 'lab-b', cidr: '198.18.2.0/24', pools: ['198.18.2.10-198.18.2.250'], router: ['198.18.2.1'], leaseTimeSec: 600 },
   ],
+  pxe: { ipxeDetection: 'after-tftp' },
 };
 
 async function setMac(env: DhcpLab, ns: string, ifname: string, mac: string): Promise<void> {
@@ -147,6 +151,22 @@ describe('dhcp server with real clients in network namespaces', function () {
     await until('all counted', async () => (await env.counter('pureboot_dhcp_packets_dropped_total', { category: 'malformed' })) >= before + inputs.length);
     expect(await env.counter('pureboot_dhcp_packets_dropped_total', { category: 'malformed' })).to.equal(before + inputs.length);
     expect(await udhcpcOnce('cli', 'cli0', '02:00:00:00:d0:0e')).to.match(/^198\.18\.1\./);
+  });
+
+  it("the plugin's bootEvent tap: with ipxeDetection 'after-tftp' an iPXE ROM gets the binary until tftp.done, then the script", async () => {
+    const server = dhcpServerOf(env.k.hooks);
+    expect(server).to.exist;
+    const offers: BootEvent[] = [];
+    env.k.hooks.bootEvent.tap('test:offers', (ev) => {
+      if (ev.kind === 'dhcp.offer') offers.push(ev);
+    });
+    const rom = golden('ipxe-bios-discover');
+    const listen = LINK_A;
+    await server!.handle({ data: rom, from: { address: '0.0.0.0', port: 68 }, listen });
+    await env.k.hooks.bootEvent.promise({ mac: '52:54:00:12:34:56', at: Date.now(), source: 'tftp', kind: 'tftp.done', detail: { path: 'bios/undionly.kpxe' } });
+    await server!.handle({ data: rom, from: { address: '0.0.0.0', port: 68 }, listen });
+    await server!.idle();
+    expect(offers.map((o) => o.detail.bootFile)).to.deep.equal(['bios/undionly.kpxe', 'http://198.18.1.1:8080/boot/52:54:00:12:34:56']);
   });
 
   it('a site-policy tap pre-empts the allocator for one MAC and refuses another (real client)', async () => {
