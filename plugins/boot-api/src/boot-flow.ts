@@ -180,9 +180,12 @@ export class BootFlow {
       result = b;
     }
     if (!result) throw new BootApiError(BootApiErrorCodes.CONFLICT, 503, `machine ${mac} changed too often while its script was built; try again`);
-    const ctx: ScriptRenderContext = { mac, node, state: built, arch, query: stringQuery(q), baseUrl, client: { address: client.address } };
     // No site plugin taps scriptRender: the lifecycle script is the answer (saves a hook round per boot).
-    const script = this.d.hooks.scriptRender.isUsed() ? await this.d.hooks.scriptRender.promise(result.script, ctx) : result.script;
+    let script = result.script;
+    if (this.d.hooks.scriptRender.isUsed()) {
+      const ctx: ScriptRenderContext = { mac, node, state: built, arch, query: stringQuery(q), baseUrl, client: { address: client.address } };
+      script = await this.d.hooks.scriptRender.promise(result.script, ctx);
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.d.metrics.boots.inc({ state: built, arch, kind: result.kind });
     this.d.metrics.scriptSeconds.observe({ kind: result.kind }, seconds);
