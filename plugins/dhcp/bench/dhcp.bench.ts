@@ -130,7 +130,7 @@ async function main(): Promise<void> {
           server: { dataDir: data, logLevel: 'warn' },
           dhcp: {
             listen: [{ interface: 'srv1', address: '198.18.2.1' }],
-            maxDiscoverPerSec: 0,
+            maxNewOffersPerSec: 0,
             subnets: [{ id: 'bench', cidr: '198.18.2.0/24', pools: [POOL.join('-')], router: ['198.18.2.1'], leaseTimeSec: 3600 }],
           },
         }),

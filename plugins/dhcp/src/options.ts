@@ -67,8 +67,8 @@ export interface DhcpPluginOptions {
   offerHoldSec: number;
   declineQuarantineSec: number;
   reclaimIntervalSec: number;
-  /** New DISCOVERs accepted per second (token bucket), so random-MAC floods cannot drain a pool faster. 0 = unlimited. */
-  maxDiscoverPerSec: number;
+  /** Addresses newly taken from a pool per second (token bucket; clients with a lease are always answered). 0 = unlimited. */
+  maxNewOffersPerSec: number;
   subnets: SubnetOptions[];
   pxe: PxeOptions;
 }
@@ -96,7 +96,7 @@ export const optionsSchema: JsonSchema = {
     offerHoldSec: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
     declineQuarantineSec: { type: 'integer', minimum: 1, default: 3600 },
     reclaimIntervalSec: { type: 'integer', minimum: 1, default: 30 },
-    maxDiscoverPerSec: { type: 'integer', minimum: 0, default: 20000 },
+    maxNewOffersPerSec: { type: 'integer', minimum: 0, default: 1000 },
     subnets: {
       type: 'array',
       default: [],

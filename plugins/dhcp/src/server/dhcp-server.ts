@@ -69,13 +69,13 @@ interface Request {
 export class DhcpServer {
   readonly allocator: Allocator;
   private readonly tftpDone = new Map<string, number>();
-  private readonly discoverBucket: TokenBucket | undefined;
+  private readonly newOfferBucket: TokenBucket | undefined;
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: DhcpServerDeps) {
     this.allocator = new Allocator(deps);
-    const rate = deps.options.maxDiscoverPerSec;
-    this.discoverBucket = rate > 0 ? new TokenBucket(rate, rate, deps.clock) : undefined;
+    const rate = deps.options.maxNewOffersPerSec;
+    this.newOfferBucket = rate > 0 ? new TokenBucket(rate, rate, deps.clock) : undefined;
   }
 
   /** Remember that a MAC fetched its stage-1 binary (ipxeDetection 'after-tftp'). */
@@ -222,7 +222,6 @@ export class DhcpServer {
 
   private async discover(r: Request): Promise<void> {
     this.bootEvent('dhcp.discover', r, { pxe: pxeClientInfo(r.p).archName });
-    if (this.discoverBucket && !this.discoverBucket.take()) throw new Drop('rate-limit', 'DISCOVER rate above maxDiscoverPerSec');
     const ctx = this.context(r, 'DISCOVER', this.ipOpt(r, Opt.REQUESTED_IP));
     const d = await this.decide(ctx);
     if (d.action !== 'answer') {
@@ -236,6 +235,12 @@ export class DhcpServer {
     }
     if (!result.ok) throw new Drop(result.reason === 'exhausted' ? 'exhausted' : 'policy', result.reason === 'exhausted' ? EXHAUSTED_REASON : `address unavailable (${result.reason})`);
     const lease = result.lease;
+    // Flood guard: clients that already hold an address are always answered; addresses newly taken
+    // from the pool are limited to maxNewOffersPerSec, so random-MAC floods cannot drain it faster.
+    if (!result.reused && this.newOfferBucket && !this.newOfferBucket.take()) {
+      await this.storeCall(() => this.deps.store().release(lease.address, r.clientId, this.deps.clock.now()));
+      throw new Drop('rate-limit', 'new offers above maxNewOffersPerSec');
+    }
     this.leaseEvent({ kind: 'offered', lease });
     await this.answer(r, DhcpMessageType.OFFER, intToIp(lease.address), d, ctx);
   }

@@ -198,13 +198,19 @@ describe('dhcp server: RFC 2131 state handling (real hooks + in-memory lease sto
     await dora(h, MAC);
   });
 
-  it('DISCOVER floods are limited to maxDiscoverPerSec', async () => {
-    const h = serverHarness(twoSubnets({ maxDiscoverPerSec: 5 }));
+  it('random-MAC DISCOVER floods take at most maxNewOffersPerSec new addresses; known clients are still answered', async () => {
+    const h = serverHarness(twoSubnets({ maxNewOffersPerSec: 5 }));
     let offers = 0;
     for (let i = 0; i < 20; i++) offers += (await h.ask(clientPacket(M.DISCOVER, `02:00:00:00:20:${i.toString(16).padStart(2, '0')}`))).length;
     expect(offers).to.equal(5);
     h.clock.advance(1000);
     expect(await h.ask(clientPacket(M.DISCOVER, '02:00:00:00:21:00'))).to.have.length(1);
     expect(await h.counter('pureboot_dhcp_packets_dropped_total', { category: 'rate-limit' })).to.equal(15);
+    // the refused ones did not keep their address
+    const held = await h.store.list({ subnetId: 'lab-a', state: 'offered', limit: 100 });
+    expect(held.items).to.have.length(6);
+    // bucket empty again, but a client with an offer is answered (its address is reused)
+    for (let i = 0; i < 10; i++) await h.ask(clientPacket(M.DISCOVER, `02:00:00:00:22:${i.toString(16).padStart(2, '0')}`));
+    expect(await h.ask(clientPacket(M.DISCOVER, '02:00:00:00:20:00'))).to.have.length(1);
   });
 });
