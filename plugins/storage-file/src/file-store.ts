@@ -252,7 +252,10 @@ export class FileStore {
 
   private persist(changes: Change[]): Promise<void> {
     const writer = this.writer;
-    if (!writer) return Promise.reject(new FileStorageError(FileStorageErrorCodes.CLOSED, `the file store in ${this.dir} is closed`, { dir: this.dir }));
+    if (!writer) {
+      this.engine.undo(changes);
+      return Promise.reject(new FileStorageError(FileStorageErrorCodes.CLOSED, `the file store in ${this.dir} is closed`, { dir: this.dir }));
+    }
     const bytes = encodeRecord(Buffer.from(JSON.stringify(StoreEngine.redo(changes)), 'utf8'));
     return writer.append(bytes, changes);
   }
