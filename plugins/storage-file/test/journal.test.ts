@@ -183,6 +183,30 @@ describe('storage-file journal', () => {
     await b.close();
   });
 
+  it('writes arriving during compactions are acknowledged once and survive (many in flight)', async () => {
+    const dir = temps.make();
+    const a = new FileStore({ dir, compactBytes: 4096 });
+    // waves of 20 calls, each wave started a moment after the previous one (not after it finished)
+    const pending: Array<Promise<{ ok: boolean }>> = [];
+    for (let w = 0; w < 30; w++) {
+      for (let j = 0; j < 20; j++) {
+        const i = w * 20 + j;
+        pending.push(a.services.leaseStore.allocate({ subnetId: 's', clientId: `c${i}`, mac: MACS[i % 3], ranges: [{ start: 1, end: 500 }], state: 'bound', expiresAt: T0 + 1e6, now: T0 }));
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const results = await Promise.all(pending);
+    expect(results.filter((r) => r.ok)).to.have.length(500);
+    expect(a.stats.compactions).to.be.greaterThan(0);
+    const want = await dump(a, MACS);
+    await a.close();
+    const b = new FileStore({ dir });
+    await b.open();
+    expect(await dump(b, MACS)).to.deep.equal(want);
+    expect(want.leases).to.have.length(500);
+    await b.close();
+  });
+
   it('loads around an interrupted compaction and refuses a journal newer than its snapshot', async () => {
     const dir = temps.make();
     const a = new FileStore({ dir });
