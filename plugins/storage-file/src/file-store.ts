@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@pureboot/core';
-import { StoreEngine, engineStores, type Change, type EngineSnapshot, type EngineStores, type Redo } from '@pureboot/plugin-storage-memory';
+import { StoreEngine, engineStores, type Change, type EngineStores, type Redo } from '@pureboot/plugin-storage-memory';
 import type { Registry } from 'prom-client';
 import { FileStorageError, FileStorageErrorCodes } from './errors';
 import { JournalWriter } from './journal-writer';
 import { emptyStats, FileStoreMetrics, type FileStoreStats } from './metrics';
 import type { FsyncPolicy } from './options';
-import { encodeRecord, FILE_HEADER, JOURNAL_MAGIC, scanRecords, SNAPSHOT_MAGIC } from './record-format';
+import { encodeRecord, FILE_HEADER, JOURNAL_MAGIC, scanRecords } from './record-format';
+import { readSnapshot, writeSnapshot } from './snapshot';
 import { DirLock } from './lock-file';
 
 export interface FileStoreOptions {
@@ -21,11 +22,6 @@ export interface FileStoreOptions {
   bootEventRetention?: number;
   logger?: Logger;
   metrics?: Registry;
-}
-
-interface SnapshotBody {
-  gen: number;
-  state: EngineSnapshot;
 }
 
 const SNAPSHOT = 'snapshot';
@@ -154,18 +150,10 @@ export class FileStore {
   private load(): void {
     const snapFile = path.join(this.dir, SNAPSHOT);
     if (fs.existsSync(snapFile)) {
-      const buf = fs.readFileSync(snapFile);
-      const scan = scanRecords(buf, SNAPSHOT_MAGIC);
-      if (!scan.ok) throw this.corrupt(snapFile, scan.offset, scan.reason);
-      if (scan.torn || scan.records.length !== 1) throw this.corrupt(snapFile, scan.torn?.offset ?? scan.validEnd, 'snapshot is incomplete');
-      let body: SnapshotBody;
-      try {
-        body = JSON.parse(scan.records[0].payload.toString('utf8')) as SnapshotBody;
-      } catch (err) {
-        throw this.corrupt(snapFile, scan.records[0].offset, `snapshot is not JSON (${(err as Error).message})`);
-      }
-      this.gen = body.gen;
-      this.engine.restore(body.state);
+      const snap = readSnapshot(fs.readFileSync(snapFile));
+      if (!snap.ok) throw this.corrupt(snapFile, snap.offset, snap.reason);
+      this.gen = snap.gen;
+      this.engine.restore(snap.state);
     }
     this.stats.generation = this.gen;
     for (const name of fs.readdirSync(this.dir)) {
@@ -283,13 +271,13 @@ export class FileStore {
         // Synchronous up to the first await: the snapshot holds exactly the acknowledged state plus the
         // writes queued behind it (`queued`), which this compaction then makes durable and acknowledges.
         const newGen = this.gen + 1;
-        const body: SnapshotBody = { gen: newGen, state: this.engine.snapshot() };
-        const bytes = Buffer.concat([SNAPSHOT_MAGIC, encodeRecord(Buffer.from(JSON.stringify(body), 'utf8'))]);
+        const state = this.engine.snapshot(); // arrays of immutable records: safe to serialise while writes go on
+        let bytes = 0;
         const newJournal = path.join(this.dir, journalName(newGen));
         const tmp = path.join(this.dir, SNAPSHOT_TMP);
         try {
           await writeDurably(newJournal, JOURNAL_MAGIC);
-          await writeDurably(tmp, bytes);
+          bytes = await writeSnapshot(tmp, newGen, state);
           await fs.promises.rename(tmp, path.join(this.dir, SNAPSHOT));
         } catch (err) {
           // The rename did not happen: the old snapshot + journal are still the truth.
@@ -316,7 +304,7 @@ export class FileStore {
         this.stats.compactions++;
         this.metrics.compaction('ok');
         fs.rmSync(oldFile, { force: true });
-        this.log.debug({ dir: this.dir, generation: newGen, snapshotBytes: bytes.length }, 'file storage compacted');
+        this.log.debug({ dir: this.dir, generation: newGen, snapshotBytes: bytes }, 'file storage compacted');
         return { took: true, fd, size: FILE_HEADER };
       })
       .finally(() => {

@@ -207,6 +207,36 @@ describe('storage-file journal', () => {
     await b.close();
   });
 
+  it('snapshots larger than one chunk round-trip', async () => {
+    const dir = temps.make();
+    const a = new FileStore({ dir, fsync: 'never', compactBytes: 1 << 30 });
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = next++; i < 11_000; i = next++) {
+          const r = await a.services.leaseStore.allocate({ subnetId: 's', clientId: `c${i}`, mac: MACS[i % 3], ranges: [{ start: 1, end: 20_000 }], state: 'bound', expiresAt: T0 + i, now: T0 });
+          expect(r.ok).to.equal(true);
+        }
+      }),
+    );
+    await a.compact();
+    const want = await a.services.leaseStore.findByMac(MACS[1]);
+    await a.close();
+    const b = new FileStore({ dir });
+    await b.open();
+    expect(b.stats.loadedRecords).to.equal(0);
+    expect(await b.services.leaseStore.findByMac(MACS[1])).to.deep.equal(want);
+    expect(want.length).to.equal(3667);
+    let n = 0;
+    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+      const p = await b.services.leaseStore.list({ limit: 1000, cursor });
+      n += p.items.length;
+      cursor = p.nextCursor;
+    }
+    expect(n).to.equal(11_000);
+    await b.close();
+  });
+
   it('loads around an interrupted compaction and refuses a journal newer than its snapshot', async () => {
     const dir = temps.make();
     const a = new FileStore({ dir });
