@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@pureboot/core';
-import { StoreEngine, engineStores, type Change, type EngineStores, type Redo } from '@pureboot/plugin-storage-memory';
+import { DEFAULT_ENGINE_OPTIONS, StoreEngine, engineStores, type Change, type EngineStores, type Redo } from '@pureboot/plugin-storage-memory';
 import type { Registry } from 'prom-client';
 import { FileStorageError, FileStorageErrorCodes } from './errors';
 import { JournalWriter } from './journal-writer';
@@ -85,7 +85,7 @@ export class FileStore {
     this.compactIntervalMs = o.compactIntervalMs ?? 3_600_000;
     this.log = o.logger ?? silent;
     this.metrics = new FileStoreMetrics(o.metrics, () => this.stats);
-    this.engine = new StoreEngine({ historyRetention: o.historyRetention ?? 100, bootEventRetention: o.bootEventRetention ?? 500 });
+    this.engine = new StoreEngine({ historyRetention: o.historyRetention ?? DEFAULT_ENGINE_OPTIONS.historyRetention, bootEventRetention: o.bootEventRetention ?? DEFAULT_ENGINE_OPTIONS.bootEventRetention });
     this.services = engineStores(this.engine, {
       ready: () => this.ready(),
       persist: (changes) => this.persist(changes),

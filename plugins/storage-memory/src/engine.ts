@@ -23,7 +23,7 @@ export interface EngineOptions {
   bootEventRetention: number;
 }
 
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { historyRetention: 100, bootEventRetention: 500 };
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { historyRetention: 100, bootEventRetention: 200 };
 
 /**
  * The in-process storage engine: lease, machine and boot-event tables with synchronous operations.

@@ -1,6 +1,6 @@
 import { asValue } from 'awilix';
 import { definePlugin } from '@pureboot/core';
-import { StoreEngine } from './engine';
+import { DEFAULT_ENGINE_OPTIONS, StoreEngine } from './engine';
 import { optionsSchema, type MemoryStorageOptions } from './options';
 import { engineStores } from './stores';
 
@@ -14,7 +14,7 @@ export { retentionSchemaProperties, type MemoryStorageOptions } from './options'
 
 /** Fresh in-memory stores (tests, throwaway runs): nothing survives the process. */
 export function createMemoryStores(options: Partial<MemoryStorageOptions> = {}) {
-  const engine = new StoreEngine({ historyRetention: options.historyRetention ?? 100, bootEventRetention: options.bootEventRetention ?? 500 });
+  const engine = new StoreEngine({ historyRetention: options.historyRetention ?? DEFAULT_ENGINE_OPTIONS.historyRetention, bootEventRetention: options.bootEventRetention ?? DEFAULT_ENGINE_OPTIONS.bootEventRetention });
   return { engine, ...engineStores(engine) };
 }
 
