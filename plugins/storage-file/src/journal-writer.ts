@@ -53,6 +53,8 @@ export class JournalWriter<T> {
   private syncTimer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
   private paused = 0;
+  /** Set when a failed batch could not be cut off again: the file end is unknown, refuse to append. */
+  private broken: unknown = null;
 
   constructor(
     private fd: number,
@@ -121,13 +123,18 @@ export class JournalWriter<T> {
     const buf = batch.length === 1 ? batch[0].bytes : Buffer.concat(batch.map((b) => b.bytes));
     const start = this.size;
     try {
+      if (this.broken) throw this.broken;
       await writeAll(this.fd, buf, start);
       if (this.policy === 'always') await fdatasync(this.fd);
     } catch (err) {
-      try {
-        fs.ftruncateSync(this.fd, start);
-      } catch {
-        // the next successful batch overwrites from `start` anyway (positional writes)
+      if (!this.broken) {
+        try {
+          fs.ftruncateSync(this.fd, start);
+        } catch (truncErr) {
+          // Part of the failed batch may stay on disk after `start`; appending after it could later
+          // replay records that were reported as failed. Stop writing until the store is reopened.
+          this.broken = Object.assign(new Error(`journal could not be cut back after a failed write (${(truncErr as Error).message}); reopen the store`), { code: 'EIO', cause: truncErr });
+        }
       }
       const failed = [...batch, ...this.pending.splice(0)];
       const error = this.events.revert(
