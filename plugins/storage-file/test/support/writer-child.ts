@@ -15,6 +15,21 @@ async function main(): Promise<void> {
     setInterval(() => undefined, 1000);
     return;
   }
+  if (mode === 'big') {
+    // 4 MiB boot events, six in flight: the journal is being written most of the time, so a SIGKILL
+    // often lands inside a write(2) and leaves a record cut short
+    const huge = 'y'.repeat(4 * 1024 * 1024);
+    let n = 0;
+    const bigWorker = async () => {
+      for (;;) {
+        const i = n++;
+        await store.services.bootEvents.append({ mac: `52:54:02:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, at: i, source: 'crash-test', kind: 'big', detail: { huge } });
+        process.stdout.write(`ACK ${i} 0\n`);
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, bigWorker));
+    return;
+  }
   const { leaseStore, bootEvents } = store.services;
   let next = Number(startArg);
   const pad = 'x'.repeat(6000); // multi-page records now and then, so a kill can land inside a write
