@@ -18,7 +18,6 @@ export function addStartCommand(program: Command): void {
         process.exitCode = reportError(err);
         return;
       }
-      process.stderr.write(`PureBoot ${CORE_VERSION} running: plugins ${kernel.plugins.map((p) => p.key).join(', ') || '(none)'}; config ${kernel.config.meta.file ?? 'inline'}\n`);
       // Keep the process alive even when no plugin holds a socket (e.g. a config with only storage).
       const keepAlive = setInterval(() => undefined, 1 << 30);
       let signals = 0;
@@ -34,5 +33,7 @@ export function addStartCommand(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      // Announce only once the handlers are in place: a supervisor may signal as soon as it reads this.
+      process.stderr.write(`PureBoot ${CORE_VERSION} running: plugins ${kernel.plugins.map((p) => p.key).join(', ') || '(none)'}; config ${kernel.config.meta.file ?? 'inline'}\n`);
     });
 }
