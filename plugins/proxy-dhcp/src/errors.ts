@@ -4,7 +4,7 @@ import { PurebootError } from '@pureboot/core';
 export const ProxyDhcpErrorCodes = Object.freeze({
   /** The plugin's options are inconsistent (no usable server address, a bad rule, a bad menu). */
   CONFIG: 'PB_ERR_PROXY_CONFIG',
-  /** SO_BINDTODEVICE failed for proxy-dhcp.interface (no such interface, or no privilege). */
+  /** proxy-dhcp.interface does not exist (broadcast answers cannot be pinned to it). */
   BIND_DEVICE: 'PB_ERR_PROXY_BIND_DEVICE',
   /** A reply could not be encoded (a boot file name or option value that does not fit). */
   ENCODE: 'PB_ERR_PROXY_ENCODE',

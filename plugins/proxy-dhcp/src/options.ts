@@ -93,10 +93,10 @@ export const optionsSchema: JsonSchema = {
     address: { type: 'string', default: '0.0.0.0', description: 'Address both sockets bind to (0.0.0.0 hears broadcasts).' },
     port: { type: 'integer', minimum: 1, maximum: 65535, default: 67, description: 'DHCP server port (shared with the site DHCP server through SO_REUSEADDR).' },
     bootServerPort: { type: 'integer', minimum: 1, maximum: 65535, default: 4011, description: 'PXE boot server port.' },
-    interface: { type: 'string', minLength: 1, description: 'Interface PureBoot serves: both sockets are bound to it (SO_BINDTODEVICE: only that link is heard and answered); broadcast answers leave by it; picks serverAddress; compared with the DHCP plugin by the config check.' },
+    interface: { type: 'string', minLength: 1, description: 'Interface PureBoot serves: broadcast answers leave by it (IP_UNICAST_IF; default: the interface holding serverAddress); picks serverAddress; compared with the DHCP plugin by the config check.' },
     serverAddress: { type: 'string', format: 'ipv4', description: 'Our address in option 54, siaddr and URLs (default: first IPv4 address of interface, else of the host).' },
     tftpServer: { type: 'string', format: 'ipv4', description: 'siaddr/next-server (default serverAddress).' },
-    broadcastAddress: { type: 'string', format: 'ipv4', description: 'Destination of broadcast answers (default 255.255.255.255; EDK2 ignores directed broadcasts). They leave by proxy-dhcp.interface, else from a socket bound to serverAddress, so no default route is needed.' },
+    broadcastAddress: { type: 'string', format: 'ipv4', description: 'Destination of broadcast answers (default 255.255.255.255; EDK2 ignores directed broadcasts). They leave by proxy-dhcp.interface (else the interface holding serverAddress), so no default route is needed.' },
     bootFiles: {
       type: 'object',
       default: DEFAULT_BOOT_FILES,

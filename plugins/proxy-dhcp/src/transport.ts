@@ -1,18 +1,18 @@
 import dgram from 'node:dgram';
 import { bindError, type Endpoint, type Logger } from '@pureboot/core';
-import { bindToDevice } from '@pureboot/plugin-dhcp';
-import { ProxyDhcpError, ProxyDhcpErrorCodes } from './errors';
+import { setUnicastInterface } from './native';
 
 /**
  * One UDP socket that only moves bytes: bound with SO_REUSEADDR (so a site DHCP server on the same
- * host can share port 67), SO_BROADCAST (proxy offers are broadcast) and, when an interface is
- * configured, SO_BINDTODEVICE (only that link is heard and answered).
+ * host can share port 67) and SO_BROADCAST. Sends are serialised so that a broadcast can be pinned
+ * to one interface (IP_UNICAST_IF) for exactly that send.
  */
 export class UdpEndpoint {
   private socket: dgram.Socket | undefined;
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly where: { address: string; port: number; key: string; device?: string },
+    private readonly where: { address: string; port: number; key: string },
     private readonly onMessage: (data: Buffer, remote: Endpoint) => void,
     private readonly logger: Logger,
   ) {}
@@ -30,18 +30,6 @@ export class UdpEndpoint {
         resolve();
       });
     });
-    if (this.where.device) {
-      try {
-        bindToDevice(s, this.where.device);
-      } catch (err) {
-        s.close();
-        throw new ProxyDhcpError(
-          ProxyDhcpErrorCodes.BIND_DEVICE,
-          `proxy-dhcp: cannot bind port ${this.where.port} to interface ${this.where.device} (SO_BINDTODEVICE: ${(err as Error).message}); check proxy-dhcp.interface, and run as root or with CAP_NET_RAW`,
-          { interface: this.where.device, port: this.where.port },
-        );
-      }
-    }
     s.setBroadcast(true);
     s.on('error', (err) => this.logger.error({ err, port: this.where.port }, 'proxy-dhcp: socket error'));
     s.on('message', (data, rinfo) => this.onMessage(data, { address: rinfo.address, port: rinfo.port }));
@@ -53,10 +41,21 @@ export class UdpEndpoint {
     return this.socket?.address().port ?? this.where.port;
   }
 
-  send(data: Buffer, to: Endpoint): Promise<void> {
-    const s = this.socket;
-    if (!s) return Promise.reject(new Error('socket is closed'));
-    return new Promise((resolve, reject) => s.send(data, to.port, to.address, (err) => (err ? reject(err) : resolve())));
+  /** Send one datagram; with `ifindex`, it leaves by that interface (needed for 255.255.255.255 without a route). */
+  send(data: Buffer, to: Endpoint, ifindex?: number): Promise<void> {
+    const run = async () => {
+      const s = this.socket;
+      if (!s) throw new Error('socket is closed');
+      if (ifindex) setUnicastInterface(s, ifindex);
+      try {
+        await new Promise<void>((resolve, reject) => s.send(data, to.port, to.address, (err) => (err ? reject(err) : resolve())));
+      } finally {
+        if (ifindex && this.socket === s) setUnicastInterface(s, 0);
+      }
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => undefined);
+    return p;
   }
 
   close(): Promise<void> {

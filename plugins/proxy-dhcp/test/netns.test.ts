@@ -161,12 +161,19 @@ describe('proxy-dhcp: beside dnsmasq in network namespaces (real sockets, real c
       const mine = parseReplies(r.stdout).filter((x) => x.xid === 0x4001);
       expect(mine.filter(isProxy).map((x) => x.file), r.stdout).to.deep.equal(['bios/undionly.kpxe']);
       expect(mine.some((x) => /^198\.18\.3\.2\d\d$/.test(x.yiaddr)), 'an offer from the dnsmasq on the proxy host').to.equal(true);
+      // Unicasts to the host's address still reach the local DHCP server (ours is not device-bound, so
+      // its device-bound socket wins): a DHCPINFORM from an addressed client gets dnsmasq's ACK.
+      await lab.exec('cli', ['ip', 'addr', 'replace', `${CLIENT_IP}/24`, 'dev', 'px1']);
+      const inform = craft({ mac: '52:54:00:cc:00:01', xid: 0x4003, type: 8, ciaddr: CLIENT_IP, flags: 0 }).toString('hex');
+      const u = await lab.exec('cli', [PY, CLIENT_PY, 'udp', CLIENT_IP, '68', SERVER_IP, '67', '2', inform], { timeoutMs: 30000 });
+      const acks = parseReplies(u.stdout).filter((x) => x.xid === 0x4003);
+      expect(acks.map((x) => [x.options['message-type'], x.options.server_id]), u.stdout + local.stderr()).to.deep.equal([[5, SERVER_IP]]);
     } finally {
       await local.stop('SIGTERM', 3000);
     }
   });
 
-  it('with proxy-dhcp.interface (SO_BINDTODEVICE): a second proxy on the site host answers by 255.255.255.255 without a default route', async () => {
+  it('with proxy-dhcp.interface: a second proxy on the site host answers by 255.255.255.255 without a default route', async () => {
     const cfg = path.join(dir, 'site.config.json');
     fs.writeFileSync(cfg, JSON.stringify({ plugins: ['proxy-dhcp'], server: { dataDir: path.join(dir, 'var-site'), logLevel: 'info' }, 'proxy-dhcp': { interface: 'st0', bootFiles: { bios: 'site/bios.kpxe' } } }));
     const second = lab.spawn('site', purebootArgv(['start', '--config', cfg]), { cwd: path.resolve(__dirname, '..', '..', '..') });
