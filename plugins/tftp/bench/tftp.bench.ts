@@ -159,6 +159,8 @@ async function main(): Promise<void> {
         for (const r of [a, b, c, d]) if (r.failed) process.stdout.write(`  ${s.name} failures: ${r.errors.join('; ')}\n`);
       } finally {
         await proc.stop('SIGTERM', 5000);
+        const stats = /tftp stats (.*)/.exec(proc.stdout())?.[1];
+        if (stats) process.stdout.write(`  ${s.name} server counters: ${stats}\n`);
       }
     }
   } finally {
