@@ -9,7 +9,7 @@
  *   PUREBOOT_E2E_KEEP=1 npm run demo   keep the serial log, PureBoot's log and the pcap in .artifacts/e2e/demo
  */
 import path from 'node:path';
-import { E2eFailure, runCase, type E2eCase } from './harness/case';
+import { closeOpenCases, E2eFailure, runCase, type E2eCase } from './harness/case';
 import type { DhcpMode } from './harness/config';
 import { findKernel, missingRequirements } from './harness/env';
 import { buildInitramfs } from './harness/initramfs';
@@ -111,6 +111,14 @@ async function main(): Promise<void> {
     else process.stdout.write(`\nThe demo failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
   }
+}
+
+// Ctrl-C: stop QEMU, PureBoot and dnsmasq by PID and delete the namespaces before leaving.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    process.stdout.write(`\n${sig}: stopping everything the demo started…\n`);
+    void closeOpenCases().finally(() => process.exit(130));
+  });
 }
 
 void main();
