@@ -136,6 +136,8 @@ export class TftpServer {
     const run = this.handleRequest(p, session)
       .catch((err: unknown) => {
         this.logger.error({ err, client: key }, 'tftp request handler failed');
+        session.socket?.close();
+        this.release(session);
         this.endSession(session);
       })
       .finally(() => this.inflight.delete(run));
