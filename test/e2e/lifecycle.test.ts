@@ -37,6 +37,8 @@ describe('e2e: lifecycle (discovered → pending → installing → installed �
         firmware: 'bios',
         mode: 'http-only',
         mac: MAC,
+        // The embedded default storage: the machine record and timeline go through its journal.
+        storage: process.env.PUREBOOT_E2E_STORAGE || 'storage-file',
         profiles: {
           [PROFILE]: { description: 'e2e: Debian kernel + busybox initramfs that calls back', kernel: 'e2e/vmlinuz', initrds: ['e2e/initramfs.gz'], cmdline: 'console=ttyS0,115200n8 panic=-1 quiet' },
         },
