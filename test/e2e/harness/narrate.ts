@@ -21,11 +21,13 @@ export function narrate(e: TimelineEvent): string | undefined {
   const d = e.detail ?? {};
   const file = d.bootFile === undefined ? undefined : String(d.bootFile);
   const isUrl = file !== undefined && /^https?:\/\//.test(file);
-  const who = d.arch ?? d.archName;
+  const who = d.archName ?? d.arch;
+  const firmware = who ? ` (firmware: ${String(who)}${d.ipxe ? ', iPXE' : ''})` : '';
   switch (e.kind) {
     case 'dhcp.discover':
+      return `DHCP      the machine asks for an address${firmware}`;
     case 'proxy.request':
-      return `DHCP      the machine asks for an address${who ? ` (firmware: ${String(who)}${d.ipxe ? ', iPXE' : ''})` : ''}`;
+      return `DHCP      the machine asks for boot information${firmware}`;
     case 'dhcp.offer':
     case 'proxy.offer':
       return `DHCP      offer${d.address ? ` ${String(d.address)}` : ''}: ${isUrl ? `iPXE, fetch the script ${file}` : file ? `boot file ${file} from TFTP ${String(d.nextServer ?? '')}` : 'no boot file'}`;
@@ -35,6 +37,7 @@ export function narrate(e: TimelineEvent): string | undefined {
     case 'tftp.done':
       return `TFTP      sent ${String(d.path)}: ${size(d.bytes)} in ${ms(d.durationMs)} (block size ${String(d.blksize ?? 512)})`;
     case 'tftp.failed':
+      if (d.reason === 'client-error') return `TFTP      ${String(d.path)}: the client ended the read (EDK2 first asks only for the size)`;
       return `TFTP      FAILED ${String(d.path)}: ${String(d.reason)}`;
     case 'http.script':
       return `HTTP      iPXE script for state "${String(d.state)}"${d.profile ? ` (profile ${String(d.profile)})` : ''}: ${String(d.kind ?? '')}`;
