@@ -1,6 +1,7 @@
 // npm run bench:dhcp — perfdhcp (acting as a relay) against PureBoot, Kea and dnsmasq, side by side.
 // Each server runs alone in a namespace pinned to CPU 0; perfdhcp runs in a second namespace pinned
-// to CPU 1. For each server the rate steps up until more than 1 % of the exchanges are lost; the
+// to CPU 1 (perfdhcp -g single). For each server the rate steps up until more than 1 % of the
+// exchanges are lost in two tries of a step; the
 // table shows the highest rate with ≤ 1 % loss, the DORA/s achieved there and the average latency.
 // Addresses: 198.18.2.0/24 only (this project's test range), so 240 simulated clients repeat DORA.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { NetLab, missingTools, isRoot } from '@pureboot/core/testing';
 
 const SECONDS = Number(process.env.PB_BENCH_SECONDS ?? 5);
-const RATES = (process.env.PB_BENCH_RATES ?? '100,250,500,1000,1500,2000,3000,4000,6000,8000,10000,12000,16000').split(',').map(Number);
+const RATES = (process.env.PB_BENCH_RATES ?? '100,250,500,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000,12000,16000').split(',').map(Number);
 const CLIENTS = 240;
 const POOL = ['198.18.2.10', '198.18.2.250'];
 
@@ -75,7 +76,7 @@ async function stopProc(child: ChildProcess): Promise<void> {
 function perfdhcp(lab: NetLab, rate: number, seconds: number): Promise<{ stdout: string }> {
   return lab.exec(
     'rly',
-    ['taskset', '-c', '1', 'perfdhcp', '-4', '-l', '198.18.2.2', '-r', String(rate), '-R', String(CLIENTS), '-p', String(seconds), '-d', '2', '198.18.2.1'],
+    ['taskset', '-c', '1', 'perfdhcp', '-4', '-g', 'single', '-l', '198.18.2.2', '-r', String(rate), '-R', String(CLIENTS), '-p', String(seconds), '-d', '2', '198.18.2.1'],
     { timeoutMs: (seconds + 30) * 1000, allowFail: true },
   );
 }
@@ -87,13 +88,18 @@ async function measure(lab: NetLab, name: string, start: () => Promise<ChildProc
   try {
     await perfdhcp(lab, 200, 2);
     for (const rate of RATES) {
-      const run = parsePerfdhcp((await perfdhcp(lab, rate, SECONDS)).stdout, rate);
-      row.runs.push(run);
-      process.stderr.write(`${name} @ ${rate}/s: ${run.doraPerSec.toFixed(0)} DORA/s, loss ${run.lossPct.toFixed(2)} %, avg ${run.avgMs.toFixed(2)} ms\n`);
-      if (run.lossPct <= 1) row.best = run;
+      // The host is shared: a step that loses > 1 % is tried once more before the search stops.
+      let run: Run | undefined;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        run = parsePerfdhcp((await perfdhcp(lab, rate, SECONDS)).stdout, rate);
+        row.runs.push(run);
+        process.stderr.write(`${name} @ ${rate}/s: ${run.doraPerSec.toFixed(0)} DORA/s, loss ${run.lossPct.toFixed(2)} %, avg ${run.avgMs.toFixed(2)} ms\n`);
+        // let queues drain between steps
+        await new Promise((r) => setTimeout(r, 1500));
+        if (run.lossPct <= 1) break;
+      }
+      if (run && run.lossPct <= 1) row.best = run;
       else break;
-      // let queues drain between steps
-      await new Promise((r) => setTimeout(r, 1500));
     }
   } finally {
     await stopProc(server);
