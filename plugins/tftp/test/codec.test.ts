@@ -9,6 +9,7 @@ import {
   serializeData,
   serializeError,
   serializeOack,
+  serializeRequest,
   serializePacket,
   toNetascii,
   type NegotiationLimits,
@@ -44,6 +45,13 @@ describe('tftp codec: golden packets', () => {
     });
   }
 
+  it('decodes a UTF-8 filename as UTF-8 and invalid UTF-8 byte for byte (latin1)', () => {
+    const utf = parsePacket(Buffer.concat([Buffer.from([0, 1]), Buffer.from('café/ü.bin\u0000octet\u0000', 'utf8')]));
+    expect(utf.ok && utf.packet.op === 'RRQ' && utf.packet.filename).to.equal('café/ü.bin');
+    const bad = parsePacket(Buffer.from('0001ff41006f6374657400', 'hex'));
+    expect(bad.ok && bad.packet.op === 'RRQ' && bad.packet.filename).to.equal('\u00ffA');
+    expect(serializeRequest('RRQ', 'café', 'octet').toString('hex')).to.equal('0001' + Buffer.from('café\u0000octet\u0000', 'utf8').toString('hex'));
+  });
   it('serializes DATA/ACK with the block number wrapped to 16 bits', () => {
     expect(serializeData(65536, Buffer.from('x')).toString('hex')).to.equal('0003000078');
     expect(serializeData(65537, Buffer.alloc(0)).toString('hex')).to.equal('00030001');

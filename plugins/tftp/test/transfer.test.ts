@@ -149,6 +149,13 @@ describe('tftp: transfers (windowsize, retransmission, Sorcerer\'s Apprentice, w
     expect(await h.metric('pureboot_tftp_transfers_total', { result: 'done' })).to.be.greaterThan(0);
   });
 
+  it('serves a file with a non-ASCII (UTF-8) name', async () => {
+    const sum = makeFile(h.root, 'café/ü.bin', 2000);
+    const r = await tftpGet({ host: '127.0.0.1', port: PORT, file: 'café/ü.bin' });
+    expect(r.ok, r.error?.message).to.equal(true);
+    expect(r.sha256).to.equal(sum);
+  });
+
   it('streams large files without the cache and serves a file that changes size correctly', async () => {
     const p = path.join(h.root, 'changing.bin');
     fs.writeFileSync(p, Buffer.alloc(3000, 1));

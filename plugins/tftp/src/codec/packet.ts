@@ -67,9 +67,10 @@ function parseRequest(buf: Buffer, op: 'RRQ' | 'WRQ'): ParseResult {
   if (!fields.ok) return fields;
   const s = fields.strings;
   if (s.length < 2) return { ok: false, reason: `${op} without filename and mode` };
-  const filename = s[0];
-  if (filename.length === 0) return { ok: false, reason: `${op} with an empty filename` };
-  if (filename.length > MAX_FILENAME_BYTES) return { ok: false, reason: `${op} filename longer than ${MAX_FILENAME_BYTES} bytes` };
+  const nameEnd = buf.indexOf(0, 2);
+  if (nameEnd - 2 === 0) return { ok: false, reason: `${op} with an empty filename` };
+  if (nameEnd - 2 > MAX_FILENAME_BYTES) return { ok: false, reason: `${op} filename longer than ${MAX_FILENAME_BYTES} bytes` };
+  const filename = decodeFilename(buf.subarray(2, nameEnd));
   const mode = MODES[s[1].toLowerCase()];
   if (!mode) return { ok: false, reason: `${op} with unknown mode "${s[1].slice(0, 32)}"` };
   const rest = s.slice(2);
@@ -84,6 +85,23 @@ function parseRequest(buf: Buffer, op: 'RRQ' | 'WRQ'): ParseResult {
     options.push({ name, value: rest[2 * i + 1] });
   }
   return { ok: true, packet: { op, filename, mode, options } };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Filenames are bytes on the wire. Valid UTF-8 (what Linux clients send for non-ASCII names, and what
+ * Node's fs expects) is decoded as UTF-8; anything else as latin1, one character per byte.
+ */
+function decodeFilename(bytes: Buffer): string {
+  let ascii = true;
+  for (const b of bytes) if (b >= 0x80) ascii = false;
+  if (ascii) return bytes.toString('latin1');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
 }
 
 /** NUL-terminated strings from `start` to the end; the last one must be terminated. */
@@ -101,21 +119,24 @@ function splitStrings(buf: Buffer, start: number): { ok: true; strings: string[]
 
 // ---------------------------------------------------------------- serialize
 
-function strings(op: number, parts: string[]): Buffer {
+/** Opcode + NUL-terminated strings; the first `utf8Parts` strings are written as UTF-8, the rest latin1. */
+function strings(op: number, parts: string[], utf8Parts = 0): Buffer {
+  const enc = (i: number): BufferEncoding => (i < utf8Parts ? 'utf8' : 'latin1');
   let len = 2;
-  for (const p of parts) len += Buffer.byteLength(p, 'latin1') + 1;
+  parts.forEach((p, i) => (len += Buffer.byteLength(p, enc(i)) + 1));
   const out = Buffer.alloc(len);
   out.writeUInt16BE(op, 0);
   let pos = 2;
-  for (const p of parts) {
-    pos += out.write(p, pos, 'latin1');
+  parts.forEach((p, i) => {
+    pos += out.write(p, pos, enc(i));
     out[pos++] = 0;
-  }
+  });
   return out;
 }
 
+/** The filename is written as UTF-8 (ASCII names are the same bytes either way). */
 export function serializeRequest(op: 'RRQ' | 'WRQ', filename: string, mode: TransferMode, options: TftpOption[] = []): Buffer {
-  return strings(op === 'RRQ' ? Opcode.RRQ : Opcode.WRQ, [filename, mode, ...options.flatMap((o) => [o.name, o.value])]);
+  return strings(op === 'RRQ' ? Opcode.RRQ : Opcode.WRQ, [filename, mode, ...options.flatMap((o) => [o.name, o.value])], 1);
 }
 
 /** DATA with a 16-bit block number (the caller wraps it: `absolute & 0xffff`). */
