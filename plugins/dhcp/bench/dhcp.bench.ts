@@ -82,8 +82,12 @@ function perfdhcp(lab: NetLab, rate: number, seconds: number): Promise<{ stdout:
 }
 
 /** One server process for all steps: a short warm-up (JIT, caches), then rising rates until > 1 % loss. */
+/** PB_BENCH_ONLY=<regex> limits the run to matching servers (e.g. "PureBoot"). */
+const ONLY = process.env.PB_BENCH_ONLY ? new RegExp(process.env.PB_BENCH_ONLY, 'i') : undefined;
+
 async function measure(lab: NetLab, name: string, start: () => Promise<ChildProcess>): Promise<Row> {
   const row: Row = { server: name, runs: [] };
+  if (ONLY && !ONLY.test(name)) return { ...row, note: 'skipped (PB_BENCH_ONLY)' };
   const server = await start();
   try {
     await perfdhcp(lab, 200, 2);

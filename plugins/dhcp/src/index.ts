@@ -62,9 +62,12 @@ export const plugin = definePlugin<DhcpRuntimeOptions>({
     });
     servers.set(ctx.hooks, server);
     ctx.hooks.leaseDecision.tapPromise({ name: ALLOCATOR_TAP, stage: Stage.BUILTIN }, (c) => server.allocator.decide(c));
-    ctx.hooks.bootEvent.tap('dhcp:after-tftp', (ev: BootEvent) => {
-      if (ev.kind === 'tftp.done' && ev.mac) server.noteTftpDone(ev.mac.toLowerCase());
-    });
+    // Only 'after-tftp' needs to watch the boot timeline (an unused hook costs nothing per packet).
+    if (o.pxe.enabled && o.pxe.ipxeDetection === 'after-tftp') {
+      ctx.hooks.bootEvent.tap('dhcp:after-tftp', (ev: BootEvent) => {
+        if (ev.kind === 'tftp.done' && ev.mac) server.noteTftpDone(ev.mac.toLowerCase());
+      });
+    }
     // Lease routes on the boot API when it is part of this deployment (`pureboot leases …` uses them).
     let http: RouteApp | undefined;
     try {

@@ -143,7 +143,8 @@ export class DhcpServer {
 
     let verdict;
     try {
-      verdict = await this.deps.hooks.packetReceive.promise({ protocol: 'dhcp', messageType: name, remote: m.from, interface: m.listen.interface, mac, packet: p });
+      // No observer, no promise: the hot path skips an unused hook.
+      if (this.deps.hooks.packetReceive.isUsed()) verdict = await this.deps.hooks.packetReceive.promise({ protocol: 'dhcp', messageType: name, remote: m.from, interface: m.listen.interface, mac, packet: p });
     } catch (err) {
       throw new Drop('hook-error', `packetReceive tap failed: ${(err as Error).message}`);
     }
@@ -205,7 +206,9 @@ export class DhcpServer {
   private async decide(ctx: LeaseDecisionContext): Promise<LeaseDecision> {
     let d: LeaseDecision | undefined;
     try {
-      d = await this.deps.hooks.leaseDecision.promise(ctx);
+      // When the built-in allocator is the only tap, call it directly (no hook round trip).
+      const taps = (this.deps.hooks.leaseDecision as unknown as { taps: Array<{ name: string }> }).taps;
+      d = taps.length === 1 && taps[0].name === ALLOCATOR_TAP ? await this.allocator.decide(ctx) : await this.deps.hooks.leaseDecision.promise(ctx);
     } catch (err) {
       throw new Drop('hook-error', `leaseDecision tap failed: ${(err as Error).message}`);
     }
@@ -221,8 +224,8 @@ export class DhcpServer {
   }
 
   private async discover(r: Request): Promise<void> {
-    this.bootEvent('dhcp.discover', r, { pxe: pxeClientInfo(r.p).archName });
     const ctx = this.context(r, 'DISCOVER', this.ipOpt(r, Opt.REQUESTED_IP));
+    this.bootEvent('dhcp.discover', r, { pxe: ctx.pxe.archName });
     const d = await this.decide(ctx);
     if (d.action !== 'answer') {
       const exhausted = d.decidedBy === ALLOCATOR_TAP && d.reason === EXHAUSTED_REASON;
