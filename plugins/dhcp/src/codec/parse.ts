@@ -86,7 +86,8 @@ export function parseDhcpPacket(input: Buffer | Uint8Array): DhcpPacket {
   if (overload & 2) readArea(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LEN, 'sname', acc);
 
   const options = new Map<number, Buffer>();
-  for (const [code, parts] of acc) options.set(code, parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts));
+  // Views into the datagram (no copy); only split options are concatenated into a new buffer.
+  for (const [code, parts] of acc) options.set(code, parts.length === 1 ? parts[0] : Buffer.concat(parts));
 
   return {
     op,

@@ -115,10 +115,12 @@ export class DhcpServer {
   private drop(category: string, reason: string, m: Inbound, mac?: string): void {
     this.deps.metrics.dropped.inc({ category });
     this.deps.logger.debug({ category, reason, from: m.from }, 'dhcp: datagram dropped');
-    this.track(notify(this.deps.hooks.packetDropped, { protocol: 'dhcp', category, reason, from: m.from, mac }, this.deps.logger));
+    if (this.deps.hooks.packetDropped.isUsed()) this.track(notify(this.deps.hooks.packetDropped, { protocol: 'dhcp', category, reason, from: m.from, mac }, this.deps.logger));
   }
 
   private bootEvent(kind: string, r: Request, detail: Record<string, unknown>, address?: string): void {
+    // Notifications nobody observes cost nothing (no event object, no promise) on the hot path.
+    if (!this.deps.hooks.bootEvent.isUsed()) return;
     this.track(
       notify(this.deps.hooks.bootEvent, { mac: r.mac, address, at: this.deps.clock.now(), source: 'dhcp', kind, detail: { xid: r.p.xid, subnet: r.subnet.id, ...detail } }, this.deps.logger),
     );
@@ -126,7 +128,7 @@ export class DhcpServer {
 
   private leaseEvent(ev: LeaseEvent): void {
     this.deps.metrics.leases.inc({ kind: ev.kind });
-    this.track(notify(this.deps.hooks.leaseCommitted, ev, this.deps.logger));
+    if (this.deps.hooks.leaseCommitted.isUsed()) this.track(notify(this.deps.hooks.leaseCommitted, ev, this.deps.logger));
   }
 
   private async process(m: Inbound): Promise<void> {
@@ -379,7 +381,7 @@ export class DhcpServer {
     await this.deps.send(r.listen, bytes, to);
     const name = MESSAGE_TYPE_NAMES[type];
     this.deps.metrics.sent.inc({ type: name });
-    this.track(notify(this.deps.hooks.packetSent, { protocol: 'dhcp', messageType: name, to, mac: r.mac, size: bytes.length }, this.deps.logger));
+    if (this.deps.hooks.packetSent.isUsed()) this.track(notify(this.deps.hooks.packetSent, { protocol: 'dhcp', messageType: name, to, mac: r.mac, size: bytes.length }, this.deps.logger));
   }
 
   private async storeCall<T>(fn: () => Promise<T>): Promise<T> {
