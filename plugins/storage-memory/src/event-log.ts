@@ -1,6 +1,7 @@
 import type { StoredBootEvent } from '@pureboot/core';
 import { pageLimit } from './cursor';
 import { badRequest } from './errors';
+import { deepCopy } from './copy';
 
 /** One appended event, with what retention evicted to make room (for undo). */
 export interface EventChange {
@@ -10,9 +11,7 @@ export interface EventChange {
   prevSeq: number;
 }
 
-function clone<T>(v: T): T {
-  return structuredClone(v);
-}
+const clone = deepCopy;
 
 /** The boot timeline: per-machine append-only lists, each keeping its newest `retention` events. */
 export class EventLog {

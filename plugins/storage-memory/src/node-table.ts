@@ -1,6 +1,7 @@
 import { NODE_STATES, type NodeCreate, type NodeCreateResult, type NodeListQuery, type NodePage, type NodePatch, type NodeRecord, type NodeState, type NodeUpdateResult } from '@pureboot/core';
 import { decodeCursor, encodeCursor, pageLimit, upperBound } from './cursor';
 import { badRequest } from './errors';
+import { deepCopy } from './copy';
 
 /** One machine write: `after` undefined means deleted. */
 export interface NodeChange {
@@ -10,9 +11,7 @@ export interface NodeChange {
   before: NodeRecord | undefined;
 }
 
-function clone<T>(v: T): T {
-  return structuredClone(v);
-}
+const clone = deepCopy;
 
 function checkState(s: unknown): asserts s is NodeState {
   if (!NODE_STATES.includes(s as NodeState)) throw badRequest(`unknown node state ${String(s)} (one of ${NODE_STATES.join(', ')})`);
