@@ -15,7 +15,7 @@ import { DhcpCodecError, DhcpErrorCodes } from '../codec/errors';
 import { clientIdOf, encodeOptionValues, getOption, messageTypeOf } from '../codec/options-access';
 import type { DhcpPacket } from '../codec/packet';
 import { parseDhcpPacket } from '../codec/parse';
-import { pxeClientInfo } from '../codec/pxe';
+import { encodePxeVendorOptions, pxeClientInfo } from '../codec/pxe';
 import { relayAgentInfoOf, type RelayAgentInfo } from '../codec/relay-agent';
 import type { DhcpMetrics } from '../metrics';
 import type { DhcpPluginOptions, ListenOptions } from '../options';
@@ -25,6 +25,9 @@ import { ALLOCATOR_TAP, Allocator, EXHAUSTED_REASON } from './allocator';
 import { buildReply, replyDestination } from './reply';
 import { contains, type Subnet, type SubnetTable } from './subnets';
 import { TokenBucket } from './token-bucket';
+
+/** Option 43 with PXE discovery control = 8 (use the boot file of this answer, no boot-server discovery). */
+const PXE_BOOT_FILE_ONLY = encodePxeVendorOptions({ discoveryControl: 8 });
 
 export interface DhcpServerDeps {
   hooks: PurebootHooks;
@@ -366,6 +369,10 @@ export class DhcpServer {
     if (hostname) options.set(Opt.HOSTNAME, Buffer.from(hostname, 'utf8'));
     if (choice?.vendorClass && !options.has(Opt.VENDOR_CLASS)) options.set(Opt.VENDOR_CLASS, Buffer.from(choice.vendorClass, 'latin1'));
     if (bootFile && nextServer && !isUrl && !options.has(Opt.TFTP_SERVER)) options.set(Opt.TFTP_SERVER, Buffer.from(nextServer, 'latin1'));
+    // A PXE answer with option 60 "PXEClient" but no option 43 is a BINL offer to EDK2 (UEFI): it then asks
+    // a boot server on 4011 and never uses the file field. Discovery control 8 says "boot the file in this
+    // answer" (PXE 2.1 §2.4.2); legacy ROMs and iPXE accept it too (dnsmasq sends the same).
+    if (choice?.vendorClass === 'PXEClient' && bootFile && !options.has(Opt.VENDOR_SPECIFIC)) options.set(Opt.VENDOR_SPECIFIC, PXE_BOOT_FILE_ONLY);
     const uuid = r.p.options.get(Opt.CLIENT_UUID);
     if (uuid && pxe.isPxe) options.set(Opt.CLIENT_UUID, uuid);
     const lease = leaseSec ?? d.leaseTimeSec ?? s.leaseTimeSec;

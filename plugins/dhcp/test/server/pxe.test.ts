@@ -39,6 +39,16 @@ describe('dhcp server: PXE boot file by architecture and iPXE detection', () => 
     });
   }
 
+  it('PXE binary answers carry option 43 discovery control 8, so EDK2 boots the file instead of asking 4011', async () => {
+    const h = serverHarness();
+    for (const make of [() => parseDhcpPacket(golden('edk2-discover')), pxe(0, 'PXEClient:Arch:00000:UNDI:002001', '02:00:00:01:00:43')]) {
+      const [offer] = await h.ask(make());
+      expect(offer.packet.options.get(43)?.toString('hex'), 'option 43 = sub-option 6 (discovery control) 8, END').to.equal('060108ff');
+    }
+    const [plain] = await h.ask(parseDhcpPacket(golden('dhclient-discover')));
+    expect(plain.packet.options.has(43), 'no PXE options for a plain client').to.equal(false);
+  });
+
   it('echoes option 97 (client UUID) to PXE clients', async () => {
     const h = serverHarness();
     const p = parseDhcpPacket(golden('edk2-discover'));
