@@ -12,7 +12,7 @@ const LOSS = 'udp dport != 0 numgen random mod 100 < 10 drop';
 
 /** Packet loss: 10 % of the UDP datagrams entering each namespace are dropped (nftables, numgen random). */
 describe('tftp: 10 % packet loss in each direction (netns + nftables)', function () {
-  this.timeout(90000);
+  this.timeout(240000);
   let lab: NetLab;
   let srv: RunningProcess;
   let root: string;
@@ -23,7 +23,7 @@ describe('tftp: 10 % packet loss in each direction (netns + nftables)', function
     requireTools(this, ['ip', 'nft', 'tftp']);
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-tftp-loss-'));
     sums.lock = makeFile(root, 'lock.bin', 1024 * 1024 + 11);
-    sums.window = makeFile(root, 'window.bin', 4 * 1024 * 1024 + 5);
+    sums.window = makeFile(root, 'window.bin', 100 * 1024 * 1024 + 5); // the issue's 100 MiB under loss
     sums.hpa = makeFile(root, 'hpa.bin', 256 * 1024 + 3);
     lab = new NetLab();
     await lab.addNamespace('srv');
@@ -58,12 +58,12 @@ describe('tftp: 10 % packet loss in each direction (netns + nftables)', function
   it('lock-step, windowsize 16 (own client) and tftp-hpa all arrive intact, in parallel', async () => {
     const client = path.join(__dirname, 'support', 'tftp-client.ts');
     const own = (file: string, extra: string[]) =>
-      lab.exec('cli', [process.execPath, ...tsNodeArgs(), client, SERVER, String(PORT), file, '--timeout-ms', '200', '--deadline-ms', '70000', ...extra], { timeoutMs: 80000, allowFail: true });
+      lab.exec('cli', [process.execPath, ...tsNodeArgs(), client, SERVER, String(PORT), file, '--timeout-ms', '200', '--deadline-ms', '180000', ...extra], { timeoutMs: 190000, allowFail: true });
     const hpaOut = path.join(root, 'hpa.out');
     const [lock, win, hpa] = await Promise.all([
       own('lock.bin', ['--blksize', '1468']),
       own('window.bin', ['--blksize', '1468', '--windowsize', '16']),
-      lab.exec('cli', ['sh', '-c', `printf 'binary\\nrexmt 1\\ntimeout 70\\nget hpa.bin ${hpaOut}\\nquit\\n' | tftp ${SERVER} ${PORT}`], { timeoutMs: 80000, allowFail: true }),
+      lab.exec('cli', ['sh', '-c', `printf 'binary\\nrexmt 1\\ntimeout 70\\nget hpa.bin ${hpaOut}\\nquit\\n' | tftp ${SERVER} ${PORT}`], { timeoutMs: 190000, allowFail: true }),
     ]);
     const l = JSON.parse(lock.stdout) as { ok: boolean; sha256: string; duplicateData: number };
     const w = JSON.parse(win.stdout) as { ok: boolean; sha256: string; duplicateData: number };
