@@ -20,3 +20,4 @@ export * from './kernel';
 export * from './files/readers';
 export * from './files/static-root';
 export * from './net/bind-errors';
+export * from './text/lines';

@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { assertValidBuildSpec, BuilderError, type BuildResult, type BuildSpec, type BuilderBackend, type IpxeTarget, type Logger } from '@pureboot/core';
-import { lineSplitter } from './lines';
+import { assertValidBuildSpec, BuilderError, lineSplitter, type BuildResult, type BuildSpec, type BuilderBackend, type IpxeTarget, type Logger } from '@pureboot/core';
 import { firstFileOf, listFiles, tarOf, tarOfDir } from './tar';
 
 export interface DockerBackendOptions {

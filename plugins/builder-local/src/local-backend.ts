@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { assertValidBuildSpec, BuilderError, type BuildResult, type BuildSpec, type BuilderBackend, type IpxeTarget, type Logger } from '@pureboot/core';
-import { lineSplitter } from './lines';
+import { assertValidBuildSpec, BuilderError, lineSplitter, type BuildResult, type BuildSpec, type BuilderBackend, type IpxeTarget, type Logger } from '@pureboot/core';
 import { sourceRevisionOf } from './source-revision';
 
 export interface LocalBackendOptions {
