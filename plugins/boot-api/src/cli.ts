@@ -14,8 +14,9 @@ export interface ApiClient {
   token?: string;
 }
 
-export function apiClient(ctx: CommandContext): ApiClient {
-  const o = (ctx.options ?? {}) as Partial<BootApiOptions>;
+/** Where the running boot API is, for any plugin's CLI command (reads `boot-api:` of the deployment config). */
+export function apiClient(ctx: Pick<CommandContext, 'config' | 'flags'>): ApiClient {
+  const o = ((ctx.config as unknown as Record<string, unknown>)['boot-api'] ?? {}) as Partial<BootApiOptions>;
   const flagUrl = ctx.flags.url as string | undefined;
   let url = flagUrl;
   if (!url) {

@@ -187,3 +187,4 @@ export default definePlugin<BootApiOptions>({
 });
 
 const tokenHolders = new WeakMap<FastifyInstance, TokenHolder>();
+export { apiClient, type ApiClient } from './cli';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandContext, PluginCommand } from '@pureboot/core';
+import { apiClient, type ApiClient } from '@pureboot/plugin-boot-api';
 import { IpxeError, IpxeErrorCodes } from './errors';
 import { FEATURE_NAMES } from './features';
 import { parseBuildRequest, type BuildRequest } from './inputs';
@@ -19,28 +20,9 @@ export interface CliIo {
   pollMs: number;
 }
 
-interface Client {
-  url: string;
-  token?: string;
-}
+type Client = ApiClient;
 
-function client(ctx: CommandContext): Client {
-  const api = (ctx.config['boot-api'] ?? {}) as { address?: string; port?: number; token?: string };
-  let url = ctx.flags.url as string | undefined;
-  if (!url) {
-    const a = !api.address || api.address === '0.0.0.0' ? '127.0.0.1' : api.address === '::' ? '::1' : api.address;
-    url = `http://${a.includes(':') ? `[${a}]` : a}:${api.port ?? 8080}`;
-  }
-  let token = (ctx.flags.token as string | undefined) ?? api.token;
-  if (!token) {
-    try {
-      token = fs.readFileSync(path.join(ctx.config.server.dataDir, 'boot-api.token'), 'utf8').trim() || undefined;
-    } catch {
-      token = undefined;
-    }
-  }
-  return { url: url.replace(/\/+$/, ''), token };
-}
+const client = apiClient;
 
 async function call(c: Client, method: string, p: string, body?: unknown): Promise<Response> {
   let res: Response;
