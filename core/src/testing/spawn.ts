@@ -39,15 +39,14 @@ export function startProcess(argv: string[], opts: SpawnOptions = {}): RunningPr
     err += d.toString();
     for (const l of listeners) l();
   });
+  // Set before the listeners run, so a waitFor on a process that exits silently fails at once.
+  let exitedFlag = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
+      exitedFlag = true;
       resolve({ code, signal });
       for (const l of listeners) l();
     });
-  });
-  let exitedFlag = false;
-  void exited.then(() => {
-    exitedFlag = true;
   });
   return {
     child,
@@ -91,11 +90,11 @@ export function startProcess(argv: string[], opts: SpawnOptions = {}): RunningPr
 }
 
 /** Poll `fn` until it returns a truthy value; rejects after timeoutMs. */
-export async function waitUntil<T>(fn: () => T | Promise<T>, timeoutMs: number, intervalMs = 50, what = 'condition'): Promise<T> {
+export async function waitUntil<T>(fn: () => T | Promise<T>, timeoutMs: number, intervalMs = 50, what = 'condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }

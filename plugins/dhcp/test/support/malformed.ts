@@ -16,7 +16,7 @@ const MAC = '02:00:00:00:66:01';
 function base(): Buffer {
   return serializeDhcpPacket(clientPacket(M.DISCOVER, MAC));
 }
-function withOptions(raw: number[], type = M.DISCOVER): Buffer {
+function withOptions(raw: number[], type: number = M.DISCOVER): Buffer {
   const p = clientPacket(type, MAC);
   p.options.clear();
   const head = serializeDhcpPacket(p).subarray(0, 240);
