@@ -113,16 +113,30 @@ export interface LeaseStore {
 }
 
 export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new TypeError(`not an IPv4 address: ${ip}`);
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) throw new TypeError(`not an IPv4 address: ${ip}`);
-    const v = Number(p);
-    if (v > 255) throw new TypeError(`not an IPv4 address: ${ip}`);
-    n = n * 256 + v;
+  // Hand-written (no split, no regex): every DHCP request converts a few addresses.
+  const n = typeof ip === 'string' ? ip.length : 0;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) break;
+    } else {
+      digits = -1;
+      break;
+    }
   }
-  return n >>> 0;
+  if (dots !== 3 || digits <= 0 || part > 255) throw new TypeError(`not an IPv4 address: ${ip}`);
+  return (value * 256 + part) >>> 0;
 }
 
 export function intToIp(n: number): string {

@@ -3,8 +3,9 @@
 // to CPU 1 (perfdhcp -g single). For each server the rate steps up until more than 1 % of the
 // exchanges are lost in two tries of a step; the
 // table shows the highest rate with ≤ 1 % loss, the DORA/s achieved there and the average latency.
-// Addresses: 198.18.2.0/24 only (this project's test range), so 240 simulated clients repeat DORA.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Addresses: the whole test range 198.18.0.0/15 inside the bench's own namespaces: a pool of 130 810
+// addresses for 100 000 simulated clients (PB_BENCH_CLIENTS), as the issue asks.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +13,11 @@ import { NetLab, missingTools, isRoot } from '@pureboot/core/testing';
 
 const SECONDS = Number(process.env.PB_BENCH_SECONDS ?? 5);
 const RATES = (process.env.PB_BENCH_RATES ?? '100,250,500,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000,12000,16000').split(',').map(Number);
-const CLIENTS = 240;
-const POOL = ['198.18.2.10', '198.18.2.250'];
+const CLIENTS = Number(process.env.PB_BENCH_CLIENTS ?? 100000);
+const SUBNET = '198.18.0.0/15';
+const SERVER = '198.18.0.1';
+const RELAY = '198.18.0.2';
+const POOL = ['198.18.1.1', '198.19.255.250'];
 
 interface Run {
   rate: number;
@@ -76,7 +80,7 @@ async function stopProc(child: ChildProcess): Promise<void> {
 function perfdhcp(lab: NetLab, rate: number, seconds: number): Promise<{ stdout: string }> {
   return lab.exec(
     'rly',
-    ['taskset', '-c', '1', 'perfdhcp', '-4', '-g', 'single', '-l', '198.18.2.2', '-r', String(rate), '-R', String(CLIENTS), '-p', String(seconds), '-d', '2', '198.18.2.1'],
+    ['taskset', '-c', '1', 'perfdhcp', '-4', '-g', 'single', '-l', RELAY, '-r', String(rate), '-R', String(CLIENTS), '-p', String(seconds), '-d', '2', SERVER],
     { timeoutMs: (seconds + 30) * 1000, allowFail: true },
   );
 }
@@ -111,7 +115,17 @@ async function measure(lab: NetLab, name: string, start: () => Promise<ChildProc
   return row;
 }
 
+const FROM_SOURCE = process.env.PB_BENCH_SOURCE === '1';
+
+/** Build dist/ (incremental) so PureBoot runs as an installed package would. */
+function buildDist(): void {
+  const root = path.resolve(__dirname, '../../..');
+  const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', path.join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('tsc -b failed: the benchmark runs the compiled packages');
+}
+
 async function main(): Promise<void> {
+  if (!FROM_SOURCE) buildDist();
   if (!isRoot()) throw new Error('the DHCP benchmark needs root (network namespaces, port 67)');
   const missing = missingTools(['perfdhcp', 'taskset', 'ip']);
   if (missing.length) throw new Error(`missing tools: ${missing.join(', ')}`);
@@ -121,7 +135,7 @@ async function main(): Promise<void> {
   try {
     await lab.addNamespace('srv');
     await lab.addNamespace('rly');
-    await lab.veth({ ns: 'srv', ifname: 'srv1', cidr: '198.18.2.1/24' }, { ns: 'rly', ifname: 'rly0', cidr: '198.18.2.2/24' });
+    await lab.veth({ ns: 'srv', ifname: 'srv1', cidr: `${SERVER}/15` }, { ns: 'rly', ifname: 'rly0', cidr: `${RELAY}/15` });
     const inSrv = (argv: string[], env?: NodeJS.ProcessEnv) => {
       const child = spawn('ip', ['netns', 'exec', lab.ns('srv'), 'taskset', '-c', '0', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
       // Always drain the output: a full pipe would stall the server under test.
@@ -139,14 +153,18 @@ async function main(): Promise<void> {
           plugins: [storage, 'dhcp'],
           server: { dataDir: data, logLevel: 'warn' },
           dhcp: {
-            listen: [{ interface: 'srv1', address: '198.18.2.1' }],
+            listen: [{ interface: 'srv1', address: SERVER }],
             maxNewOffersPerSec: 0,
-            subnets: [{ id: 'bench', cidr: '198.18.2.0/24', pools: [POOL.join('-')], router: ['198.18.2.1'], leaseTimeSec: 3600 }],
+            subnets: [{ id: 'bench', cidr: SUBNET, pools: [POOL.join('-')], router: [SERVER], leaseTimeSec: 3600 }],
           },
         }),
       );
       // node itself (not the run-ts.js wrapper) so that stopping the process stops the server.
-      const child = inSrv([process.execPath, '--conditions=pureboot-source', '--require', require.resolve('tsx/cjs'), path.join(__dirname, 'serve.ts'), cfgFile]);
+      // PB_BENCH_NODE_ARGS: extra node flags for PureBoot (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+      const nodeArgs = (process.env.PB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      // The packages as installed (compiled dist/); PB_BENCH_SOURCE=1 runs the TypeScript sources through tsx.
+      if (FROM_SOURCE) nodeArgs.push('--conditions=pureboot-source');
+      const child = inSrv([process.execPath, ...nodeArgs, '--require', require.resolve('tsx/cjs'), path.join(__dirname, 'serve.ts'), cfgFile]);
       await waitFor(child, /ready/, 'PureBoot');
       return child;
     };
@@ -162,7 +180,7 @@ async function main(): Promise<void> {
               'interfaces-config': { interfaces: ['srv1'], 'dhcp-socket-type': 'udp' },
               'lease-database': { type: 'memfile', persist: true, name: path.join(data, 'leases.csv'), 'lfc-interval': 0 },
               'valid-lifetime': 3600,
-              subnet4: [{ id: 1, subnet: '198.18.2.0/24', pools: [{ pool: `${POOL[0]} - ${POOL[1]}` }], 'option-data': [{ name: 'routers', data: '198.18.2.1' }] }],
+              subnet4: [{ id: 1, subnet: SUBNET, pools: [{ pool: `${POOL[0]} - ${POOL[1]}` }], 'option-data': [{ name: 'routers', data: SERVER }] }],
               // WARN: Kea logs every lease at INFO, which would slow it down.
               loggers: [{ name: 'kea-dhcp4', severity: 'WARN', 'output_options': [{ output: 'stdout' }] }],
             },
@@ -190,7 +208,8 @@ async function main(): Promise<void> {
             '--quiet-dhcp',
             '--dhcp-authoritative',
             '--no-ping', // PureBoot and Kea do not ICMP-probe before offering either
-            `--dhcp-range=${POOL[0]},${POOL[1]},255.255.255.0,1h`,
+            '--dhcp-lease-max=200000', // the default (1000) would refuse most of the 100 000 clients
+            `--dhcp-range=${POOL[0]},${POOL[1]},255.254.0.0,1h`,
             `--dhcp-leasefile=${path.join(data, 'leases')}`,
             `--pid-file=${path.join(data, 'pid')}`,
           ]);

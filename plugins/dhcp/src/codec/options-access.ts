@@ -74,13 +74,16 @@ export function clientIdOf(p: DhcpPacket): string {
  * order (option 55), then the rest in insertion order. With `onlyRequested`, options neither in the
  * PRL nor in `always` are left out (RFC 2131 §4.3.1: send what the client asked for).
  */
+const ALWAYS: readonly number[] = [Opt.MESSAGE_TYPE, Opt.SERVER_ID, Opt.LEASE_TIME, Opt.RENEWAL_TIME, Opt.REBINDING_TIME, Opt.MESSAGE, Opt.RELAY_AGENT];
+const ALWAYS_SET: ReadonlySet<number> = new Set(ALWAYS);
+
 export function orderReplyOptions(options: Map<number, Buffer>, prl: number[] | undefined, opts: { always?: number[]; onlyRequested?: boolean } = {}): Map<number, Buffer> {
-  const always = new Set([Opt.MESSAGE_TYPE, Opt.SERVER_ID, Opt.LEASE_TIME, Opt.RENEWAL_TIME, Opt.REBINDING_TIME, Opt.MESSAGE, Opt.RELAY_AGENT, ...(opts.always ?? [])]);
+  const always = opts.always?.length ? new Set([...ALWAYS, ...opts.always]) : ALWAYS_SET;
   const out = new Map<number, Buffer>();
-  for (const code of [Opt.MESSAGE_TYPE, Opt.SERVER_ID]) {
-    const v = options.get(code);
-    if (v) out.set(code, v);
-  }
+  const type = options.get(Opt.MESSAGE_TYPE);
+  if (type) out.set(Opt.MESSAGE_TYPE, type);
+  const sid = options.get(Opt.SERVER_ID);
+  if (sid) out.set(Opt.SERVER_ID, sid);
   for (const code of prl ?? []) {
     const v = options.get(code);
     if (v && !out.has(code)) out.set(code, v);

@@ -20,17 +20,19 @@ function cString(buf: Buffer, start: number, len: number): string {
   return buf.toString('latin1', start, stop);
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export function formatHardwareAddress(buf: Buffer, start: number, len: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < len; i++) parts.push(buf[start + i].toString(16).padStart(2, '0'));
-  return parts.join(':');
+  let out = len > 0 ? HEX[buf[start]] : '';
+  for (let i = 1; i < len; i++) out += `:${HEX[buf[start + i]]}`;
+  return out;
 }
 
 /**
- * Read the options of one area into `acc` (concatenating repeated codes, RFC 3396).
- * Returns the value of option 52 when found in this area.
+ * Read the options of one area into `acc` (concatenating repeated codes, RFC 3396: a single instance
+ * stays a view into the datagram, only split options are copied). Returns option 52's value when found.
  */
-function readArea(buf: Buffer, start: number, end: number, area: 'options' | 'file' | 'sname', acc: Map<number, Buffer[]>): number | undefined {
+function readArea(buf: Buffer, start: number, end: number, area: 'options' | 'file' | 'sname', acc: Map<number, Buffer>): number | undefined {
   let overload: number | undefined;
   let i = start;
   while (i < end) {
@@ -50,9 +52,8 @@ function readArea(buf: Buffer, start: number, end: number, area: 'options' | 'fi
       if (overload !== undefined) throw new DhcpCodecError(DhcpErrorCodes.BAD_OPTION, 'option 52 (overload) appears twice', { option: code });
       overload = data[0];
     } else {
-      const list = acc.get(code);
-      if (list) list.push(data);
-      else acc.set(code, [data]);
+      const before = acc.get(code);
+      acc.set(code, before === undefined ? data : Buffer.concat([before, data]));
     }
     i += 2 + len;
   }
@@ -79,15 +80,11 @@ export function parseDhcpPacket(input: Buffer | Uint8Array): DhcpPacket {
     throw new DhcpCodecError(DhcpErrorCodes.BAD_COOKIE, `bad magic cookie 0x${buf.readUInt32BE(BOOTP_HEADER_SIZE).toString(16)}`, {});
   }
 
-  const acc = new Map<number, Buffer[]>();
-  const overload = readArea(buf, OPTIONS_OFFSET, buf.length, 'options', acc) ?? 0;
-  // RFC 3396 §5: concatenation order is options, then file, then sname.
-  if (overload & 1) readArea(buf, FILE_OFFSET, FILE_OFFSET + FILE_LEN, 'file', acc);
-  if (overload & 2) readArea(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LEN, 'sname', acc);
-
   const options = new Map<number, Buffer>();
-  // Views into the datagram (no copy); only split options are concatenated into a new buffer.
-  for (const [code, parts] of acc) options.set(code, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+  const overload = readArea(buf, OPTIONS_OFFSET, buf.length, 'options', options) ?? 0;
+  // RFC 3396 §5: concatenation order is options, then file, then sname.
+  if (overload & 1) readArea(buf, FILE_OFFSET, FILE_OFFSET + FILE_LEN, 'file', options);
+  if (overload & 2) readArea(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LEN, 'sname', options);
 
   return {
     op,

@@ -358,13 +358,12 @@ export class DhcpServer {
     const isUrl = bootFile !== undefined && /^[a-z]+:\/\//i.test(bootFile);
     const nextServer = d.nextServer ?? res?.nextServer ?? s.nextServer ?? this.deps.options.pxe.nextServer ?? (bootFile && !isUrl ? this.serverId(r) : undefined);
     const options = new Map(s.options);
-    let extra: Map<number, Buffer>;
     try {
-      extra = new Map([...(res?.options ? encodeOptionValues(res.options) : []), ...(d.options ? encodeOptionValues(d.options) : [])]);
+      if (res?.options) for (const [k, v] of encodeOptionValues(res.options)) options.set(k, v);
+      if (d.options) for (const [k, v] of encodeOptionValues(d.options)) options.set(k, v);
     } catch (err) {
       throw new Drop('hook-error', `decision options do not encode: ${(err as Error).message}`);
     }
-    for (const [k, v] of extra) options.set(k, v);
     const hostname = d.hostname ?? res?.hostname;
     if (hostname) options.set(Opt.HOSTNAME, Buffer.from(hostname, 'utf8'));
     if (choice?.vendorClass && !options.has(Opt.VENDOR_CLASS)) options.set(Opt.VENDOR_CLASS, Buffer.from(choice.vendorClass, 'latin1'));

@@ -18,6 +18,19 @@ export interface ReplySpec {
 
 const ZERO = '0.0.0.0';
 
+/** Option 53 payloads, one per message type (shared: the encoder only reads them). */
+const TYPE_PAYLOAD = Array.from({ length: 256 }, (_, t) => Buffer.from([t]));
+/** Option 54 payloads by server address: a server has a handful, every reply carries one. */
+const serverIdPayloads = new Map<string, Buffer>();
+function serverIdPayload(serverId: string): Buffer {
+  let b = serverIdPayloads.get(serverId);
+  if (!b) {
+    b = T.ip.encode(serverId, Opt.SERVER_ID);
+    if (serverIdPayloads.size < 1024) serverIdPayloads.set(serverId, b);
+  }
+  return b;
+}
+
 /** Build and encode a BOOTREPLY for a request (RFC 2131 §4.3.1 table 3). */
 export function buildReply(req: DhcpPacket, spec: ReplySpec): { packet: DhcpPacket; bytes: Buffer } {
   const r = emptyPacket(2);
@@ -35,8 +48,8 @@ export function buildReply(req: DhcpPacket, spec: ReplySpec): { packet: DhcpPack
     r.siaddr = spec.siaddr ?? ZERO;
   }
   const opts = new Map<number, Buffer>();
-  opts.set(Opt.MESSAGE_TYPE, Buffer.from([spec.type]));
-  opts.set(Opt.SERVER_ID, T.ip.encode(spec.serverId, Opt.SERVER_ID));
+  opts.set(Opt.MESSAGE_TYPE, TYPE_PAYLOAD[spec.type & 255]);
+  opts.set(Opt.SERVER_ID, serverIdPayload(spec.serverId));
   if (!isNak) {
     if (spec.times) {
       opts.set(Opt.LEASE_TIME, T.u32.encode(spec.times.lease, Opt.LEASE_TIME));
