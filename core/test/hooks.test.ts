@@ -111,4 +111,15 @@ describe('core hooks', () => {
     expect(seen).to.deep.equal(['tftp.done']);
     expect(logs()).to.be.an('array');
   });
+
+  it('isUsed() is false until something taps (the deadline interceptor does not count); a foreign interceptor counts', () => {
+    const { hooks } = hooksWith();
+    for (const name of Object.keys(hooks) as Array<keyof typeof hooks>) expect(hooks[name].isUsed(), name).to.equal(false);
+    hooks.bootEvent.tap('observer', () => undefined);
+    expect(hooks.bootEvent.isUsed()).to.equal(true);
+    const calls: string[] = [];
+    hooks.packetSent.intercept({ call: (e) => void calls.push(e.protocol) });
+    expect(hooks.packetSent.isUsed(), 'a tracer interceptor must still see calls').to.equal(true);
+    expect(hooks.scriptRender.isUsed()).to.equal(false);
+  });
 });

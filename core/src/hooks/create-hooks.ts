@@ -103,7 +103,13 @@ export function createHooks(opts: HookOptions): PurebootHooks {
   };
   for (const name of HOOK_NAMES) {
     const ms = opts.deadlines[name] ?? opts.deadlines.default;
-    installDeadline(name, hooks[name] as unknown as InterceptableHook, ms, TIMEOUT_DEFAULT[name], opts.logger);
+    const hook = hooks[name] as unknown as InterceptableHook;
+    installDeadline(name, hook, ms, TIMEOUT_DEFAULT[name], opts.logger);
+    // tapable counts interceptors as use: with the deadline interceptor on every hook, isUsed() would
+    // always be true and the hot paths could never skip a hook nobody tapped. A hook is used when it
+    // has a tap, or an interceptor somebody else added (a tracer's `call` must still see calls).
+    const ours = hook.interceptors.slice();
+    hook.isUsed = () => hook.taps.length > 0 || hook.interceptors.some((i) => !ours.includes(i));
   }
   return Object.freeze(hooks);
 }
@@ -115,6 +121,9 @@ interface TapLike {
 }
 interface InterceptableHook {
   intercept(i: { register?: (tap: TapLike) => TapLike }): void;
+  readonly taps: TapLike[];
+  readonly interceptors: object[];
+  isUsed(): boolean;
 }
 
 /**
