@@ -12,7 +12,7 @@ import path from 'node:path';
 import { NetLab, missingTools, isRoot } from '@pureboot/core/testing';
 
 const SECONDS = Number(process.env.PB_BENCH_SECONDS ?? 5);
-const RATES = (process.env.PB_BENCH_RATES ?? '100,250,500,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000,12000,16000').split(',').map(Number);
+const RATES = (process.env.PB_BENCH_RATES ?? '100,250,500,1000,2000,4000,6000,8000,10000,11000,12000,13000,14000,15000,16000,18000').split(',').map(Number);
 const CLIENTS = Number(process.env.PB_BENCH_CLIENTS ?? 100000);
 const SUBNET = '198.18.0.0/15';
 const SERVER = '198.18.0.1';
