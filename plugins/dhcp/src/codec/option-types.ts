@@ -1,3 +1,4 @@
+import { ipToInt } from '@pureboot/core';
 import { DhcpCodecError, DhcpErrorCodes } from './errors';
 
 /**
@@ -22,34 +23,14 @@ export function ipFromBuffer(buf: Buffer, offset: number): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 }
 
-/**
- * A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 when it is not one (exactly four
- * decimal parts of 1–3 digits, each ≤ 255). Hand-written: it runs for every address of every reply.
- */
+/** A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 when it is not one (core's ipToInt rules). */
 export function parseIpv4(ip: unknown): number {
   if (typeof ip !== 'string') return -1;
-  const n = ip.length;
-  if (n < 7 || n > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (++digits > 3) return -1;
-      part = part * 10 + (c - 48);
-      if (part > 255) return -1;
-    } else return -1;
+  try {
+    return ipToInt(ip);
+  } catch {
+    return -1;
   }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
 }
 
 export function ipToBuffer(ip: unknown, code: number | string): Buffer {
