@@ -21,3 +21,4 @@ export * from './files/readers';
 export * from './files/static-root';
 export * from './net/bind-errors';
 export * from './text/lines';
+export * from './metrics';
