@@ -18,6 +18,12 @@ export interface FileStoreOptions {
   groupCommitMs?: number;
   compactBytes?: number;
   compactIntervalMs?: number;
+  /**
+   * Journal OFFER holds too (default false). An offer is a short hold (the DHCP plugin's offerHoldSec)
+   * that only matters while this process runs: like Kea and dnsmasq, the file store keeps it in
+   * memory, and journals the lease when the client REQUESTs it, before the ACK.
+   */
+  journalOffers?: boolean;
   historyRetention?: number;
   bootEventRetention?: number;
   logger?: Logger;
@@ -27,6 +33,10 @@ export interface FileStoreOptions {
 const SNAPSHOT = 'snapshot';
 const SNAPSHOT_TMP = 'snapshot.tmp';
 const JOURNAL_RE = /^journal-(\d+)\.log$/;
+
+function isOfferHold(c: Change): boolean {
+  return c.k === 'lease' && c.after.state === 'offered';
+}
 
 function journalName(gen: number): string {
   return `journal-${gen}.log`;
@@ -62,6 +72,7 @@ export class FileStore {
   readonly stats: FileStoreStats = emptyStats();
   private readonly engine: StoreEngine;
   private readonly policy: FsyncPolicy;
+  private readonly journalOffers: boolean;
   private readonly groupMs: number;
   private readonly compactBytes: number;
   private readonly compactIntervalMs: number;
@@ -80,6 +91,7 @@ export class FileStore {
   constructor(o: FileStoreOptions) {
     this.dir = path.resolve(o.dir);
     this.policy = o.fsync ?? 'group';
+    this.journalOffers = o.journalOffers ?? false;
     this.groupMs = o.groupCommitMs ?? 5;
     this.compactBytes = o.compactBytes ?? 16 * 1024 * 1024;
     this.compactIntervalMs = o.compactIntervalMs ?? 3_600_000;
@@ -239,6 +251,9 @@ export class FileStore {
   }
 
   private persist(changes: Change[]): Promise<void> {
+    // An operation that only placed OFFER holds is not journaled (journalOffers: false): after a
+    // restart the address is free again, and the client's REQUEST commits it or gets a NAK.
+    if (!this.journalOffers && changes.every(isOfferHold)) return Promise.resolve();
     const writer = this.writer;
     if (!writer) {
       this.engine.undo(changes);

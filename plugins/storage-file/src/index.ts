@@ -36,6 +36,7 @@ export default definePlugin<FileStorageOptions>({
             groupCommitMs: o.groupCommitMs,
             compactBytes: o.compactBytes,
             compactIntervalMs: o.compactIntervalMs,
+            journalOffers: o.journalOffers,
             historyRetention: o.historyRetention,
             bootEventRetention: o.bootEventRetention,
             logger: logger.child({ plugin: 'storage-file' }),

@@ -10,6 +10,7 @@ export interface FileStorageOptions {
   groupCommitMs: number;
   compactBytes: number;
   compactIntervalMs: number;
+  journalOffers: boolean;
   historyRetention: number;
   bootEventRetention: number;
 }
@@ -29,6 +30,12 @@ export const optionsSchema: JsonSchema = {
     groupCommitMs: { type: 'integer', minimum: 0, maximum: 10000, default: 5, description: 'group policy: at most this long between a write and the fsync that makes it power-cut safe.' },
     compactBytes: { type: 'integer', minimum: 4096, default: 16777216, description: 'Compact (snapshot + new journal) once the journal grows past this many bytes.' },
     compactIntervalMs: { type: 'integer', minimum: 0, default: 3600000, description: 'Also compact this often when the journal has records (0 = only by size).' },
+    journalOffers: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Also journal DHCP OFFER holds. Off (like Kea and dnsmasq): an offer is held in memory for offerHoldSec and the lease is journaled when the client REQUESTs it, before the ACK; after a restart an offered-but-not-requested address is free again.',
+    },
     ...retentionSchemaProperties,
   },
 };

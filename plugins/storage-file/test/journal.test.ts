@@ -51,7 +51,7 @@ describe('storage-file journal', () => {
   it('every byte prefix of a journal loads to exactly the records completed before the cut', async function () {
     this.timeout(60_000);
     const dir = temps.make();
-    const store = new FileStore({ dir, fsync: 'never' });
+    const store = new FileStore({ dir, fsync: 'never', journalOffers: true });
     await store.open();
     const journal = store.journalFile;
     const boundaries: Array<{ end: number; state: Awaited<ReturnType<typeof dump>> }> = [{ end: FILE_HEADER, state: await dump(store, MACS) }];
@@ -69,7 +69,7 @@ describe('storage-file journal', () => {
     let torn = 0;
     for (let cut = 0; cut <= full.length; cut++) {
       fs.writeFileSync(file, full.subarray(0, cut));
-      const s = new FileStore({ dir: work, fsync: 'never', compactIntervalMs: 0 });
+      const s = new FileStore({ dir: work, fsync: 'never', compactIntervalMs: 0, journalOffers: true });
       await s.open();
       let k = 0;
       while (k + 1 < boundaries.length && boundaries[k + 1].end <= cut) k++;
@@ -83,6 +83,44 @@ describe('storage-file journal', () => {
       expect(fs.statSync(file).size).to.equal(Math.max(FILE_HEADER, cut < FILE_HEADER ? FILE_HEADER : boundaries[k].end));
     }
     expect(torn).to.be.greaterThan(full.length - 20);
+  });
+
+  it('offer holds (default journalOffers: false) stay in memory; the REQUEST\'s commit is journaled before it resolves', async () => {
+    const dir = temps.make();
+    const ranges = [{ start: 100, end: 101 }];
+    const a = new FileStore({ dir, fsync: 'never' });
+    await a.open();
+    const journal = a.journalFile;
+    const empty = fs.statSync(journal).size;
+    const offer = await a.services.leaseStore.allocate({ subnetId: 's', clientId: 'c1', mac: MACS[0], ranges, state: 'offered', expiresAt: T0 + 60_000, now: T0 });
+    expect(offer.ok && offer.lease.address).to.equal(100);
+    expect(fs.statSync(journal).size, 'an offer alone writes nothing').to.equal(empty);
+    const other = await a.services.leaseStore.allocate({ subnetId: 's', clientId: 'c2', mac: MACS[1], ranges, state: 'offered', expiresAt: T0 + 60_000, now: T0 });
+    expect(other.ok && other.lease.address, 'while running, the hold is respected').to.equal(101);
+    const bound = await a.services.leaseStore.commit({ subnetId: 's', clientId: 'c2', mac: MACS[1], address: 101, expiresAt: T0 + 3_600_000, now: T0 + 1 });
+    expect(bound.ok).to.equal(true);
+    expect(fs.statSync(journal).size, 'the commit is in the journal when it resolves').to.be.greaterThan(empty);
+    await a.close();
+
+    // After a restart: the offered address is free (c1 never REQUESTed it), the bound one is kept.
+    const b = new FileStore({ dir, fsync: 'never' });
+    await b.open();
+    expect(await b.services.leaseStore.findByAddress(100)).to.equal(undefined);
+    expect((await b.services.leaseStore.findByAddress(101))?.state).to.equal('bound');
+    const late = await b.services.leaseStore.commit({ subnetId: 's', clientId: 'c1', mac: MACS[0], address: 100, expiresAt: T0 + 3_600_000, now: T0 + 2 });
+    expect(late.ok, "c1's REQUEST after the restart still gets its offered address").to.equal(true);
+    const taken = await b.services.leaseStore.commit({ subnetId: 's', clientId: 'c3', mac: MACS[2], address: 101, expiresAt: T0 + 3_600_000, now: T0 + 3 });
+    expect(taken.ok ? 'ok' : taken.reason, 'a bound lease is never given away after a restart').to.equal('taken');
+    await b.close();
+
+    // journalOffers: true keeps holds across a restart (the full store contract).
+    const dir2 = temps.make();
+    const c = new FileStore({ dir: dir2, fsync: 'never', journalOffers: true });
+    await c.services.leaseStore.allocate({ subnetId: 's', clientId: 'c1', mac: MACS[0], ranges, state: 'offered', expiresAt: T0 + 60_000, now: T0 });
+    await c.close();
+    const d = new FileStore({ dir: dir2, fsync: 'never', journalOffers: true });
+    expect((await d.services.leaseStore.findByAddress(100))?.state).to.equal('offered');
+    await d.close();
   });
 
   it('a torn last record is truncated, logged with its offset and counted; writing goes on after it', async () => {
@@ -121,7 +159,7 @@ describe('storage-file journal', () => {
 
   it('damage in the middle of the journal is an error naming the file and offset, and nothing is changed', async () => {
     const dir = temps.make();
-    const a = new FileStore({ dir });
+    const a = new FileStore({ dir, journalOffers: true });
     const ends: number[] = [];
     const journal = a.journalFile;
     await workload(a, async () => {
