@@ -88,7 +88,7 @@ async function fileRow(policy: FsyncPolicy, parent: string): Promise<Row> {
   const store = new FileStore({ dir, fsync: policy });
   try {
     await store.open();
-    const row = await leaseRow(`storage-file`, `fsync=${policy}${policy === 'group' ? ' (every 5 ms, default)' : ''}`, store.services.leaseStore);
+    const row = await leaseRow(`storage-file`, `fsync=${policy}${policy === 'group' ? ' (every 50 ms, default)' : ''}`, store.services.leaseStore);
     row.note += `, ${store.stats.fsyncs} fsyncs for ${store.stats.recordsWritten} records`;
     return row;
   } finally {

@@ -92,7 +92,7 @@ export class FileStore {
     this.dir = path.resolve(o.dir);
     this.policy = o.fsync ?? 'group';
     this.journalOffers = o.journalOffers ?? false;
-    this.groupMs = o.groupCommitMs ?? 5;
+    this.groupMs = o.groupCommitMs ?? 50;
     this.compactBytes = o.compactBytes ?? 16 * 1024 * 1024;
     this.compactIntervalMs = o.compactIntervalMs ?? 3_600_000;
     this.log = o.logger ?? silent;

@@ -27,7 +27,7 @@ export const optionsSchema: JsonSchema = {
       description:
         'When data reaches the disk. Every write is acknowledged only after its journal record is written (it survives a PureBoot crash). always = also fsync before acknowledging (writes queued meanwhile share the next fsync): survives a power cut; group = one fsync every groupCommitMs for everything written since: a power cut loses at most that window; never = leave it to the OS.',
     },
-    groupCommitMs: { type: 'integer', minimum: 0, maximum: 10000, default: 5, description: 'group policy: at most this long between a write and the fsync that makes it power-cut safe.' },
+    groupCommitMs: { type: 'integer', minimum: 0, maximum: 10000, default: 50, description: 'group policy: at most this long between a write and the fsync that makes it power-cut safe.' },
     compactBytes: { type: 'integer', minimum: 4096, default: 16777216, description: 'Compact (snapshot + new journal) once the journal grows past this many bytes.' },
     compactIntervalMs: { type: 'integer', minimum: 0, default: 3600000, description: 'Also compact this often when the journal has records (0 = only by size).' },
     journalOffers: {
