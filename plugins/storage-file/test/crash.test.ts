@@ -94,7 +94,8 @@ describe('storage-file crash safety (real processes, SIGKILL)', function () {
   });
 
   it('a SIGKILL inside a large write leaves a torn last record: detected, cut off, logged and counted; every acknowledged write is kept', async () => {
-    // Whether a kill lands inside a write(2) is chance (one in three to one in ten here): kill until one does (80 tries at most).
+    // Whether a kill lands inside a write(2) is chance: watch the journal grow and kill the moment two
+    // looks a few dozen microseconds apart see different sizes (a multi-MiB write is under way).
     let torn = 0;
     let rounds = 0;
     for (; rounds < 80 && torn === 0; rounds++) {
@@ -102,7 +103,14 @@ describe('storage-file crash safety (real processes, SIGKILL)', function () {
       const p = child([dir, 'big', '0', 'never', String(1 << 30)]);
       running.push(p);
       await p.waitFor(/ACK 3 /, 20_000);
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 200)));
+      const file = path.join(dir, 'journal-0.log');
+      const until = Date.now() + 200 + Math.floor(Math.random() * 200);
+      let last = fs.statSync(file).size;
+      while (Date.now() < until) {
+        const now = fs.statSync(file).size;
+        if (now !== last) break;
+        last = now;
+      }
       p.child.kill('SIGKILL');
       await p.exited;
       const got = acks(p.stdout());
