@@ -20,5 +20,6 @@ export * from './kernel';
 export * from './files/readers';
 export * from './files/static-root';
 export * from './net/bind-errors';
+export * from './net/literal-lookup';
 export * from './text/lines';
 export * from './metrics';

@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { bindError, type Endpoint, type Logger } from '@pureboot/core';
+import { bindError, literalLookup, type Endpoint, type Logger } from '@pureboot/core';
 import { setUnicastInterface } from './native';
 
 /**
@@ -18,7 +18,7 @@ export class UdpEndpoint {
   ) {}
 
   async open(): Promise<void> {
-    const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const s = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         s.close();

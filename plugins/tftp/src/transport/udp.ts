@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { bindError, type Endpoint } from '@pureboot/core';
+import { bindError, literalLookup, type Endpoint } from '@pureboot/core';
 
 /** A bound UDP socket that only moves bytes: no TFTP knowledge here. */
 export interface UdpSocket {
@@ -24,7 +24,7 @@ export interface BindOptions {
 /** Bind a UDP socket; bind failures become core's coded errors (PB_ERR_PORT_PRIVILEGED/IN_USE …). */
 export function bindUdp(o: BindOptions): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket({ type: 'udp4' });
+    const sock = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
     let bound = false;
     let closed = false;
     sock.on('error', (err) => {
