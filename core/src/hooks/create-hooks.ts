@@ -1,6 +1,7 @@
 import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
 import type { Logger } from '../logger';
 import { CoreErrorCodes } from '../errors';
+import { DeadlineQueue } from './deadline-queue';
 import type {
   BootEvent,
   FileRequest,
@@ -137,19 +138,17 @@ function installDeadline(
   onTimeout: 'undefined' | 'first-argument',
   logger: Logger,
 ): void {
+  const queue = new DeadlineQueue(ms);
   target.intercept({
     register(tap) {
       if (tap.type === 'sync') return tap;
       const original = tap.fn;
+      const overran = (args: unknown[]): unknown => {
+        logger.warn({ code: CoreErrorCodes.HOOK_TIMEOUT, hook, tap: tap.name, deadlineMs: ms }, `tap "${tap.name}" on ${hook} overran its ${ms} ms deadline; using the hook's default`);
+        return onTimeout === 'first-argument' ? args[0] : undefined;
+      };
       if (tap.type === 'promise') {
-        return {
-          ...tap,
-          fn: (...args: unknown[]) =>
-            withDeadline(() => original(...args) as Promise<unknown>, ms, () => {
-              logger.warn({ code: CoreErrorCodes.HOOK_TIMEOUT, hook, tap: tap.name, deadlineMs: ms }, `tap "${tap.name}" on ${hook} overran its ${ms} ms deadline; using the hook's default`);
-              return onTimeout === 'first-argument' ? args[0] : undefined;
-            }),
-        };
+        return { ...tap, fn: (...args: unknown[]) => withDeadline(() => original(...args) as Promise<unknown>, queue, () => overran(args)) };
       }
       // 'async' (callback style): the callback is the last argument.
       return {
@@ -157,18 +156,9 @@ function installDeadline(
         fn: (...args: unknown[]) => {
           const callback = args[args.length - 1] as (err?: unknown, result?: unknown) => void;
           const rest = args.slice(0, -1);
-          let done = false;
-          const timer = setTimeout(() => {
-            if (done) return;
-            done = true;
-            logger.warn({ code: CoreErrorCodes.HOOK_TIMEOUT, hook, tap: tap.name, deadlineMs: ms }, `tap "${tap.name}" on ${hook} overran its ${ms} ms deadline; using the hook's default`);
-            callback(undefined, onTimeout === 'first-argument' ? rest[0] : undefined);
-          }, ms);
+          const entry = queue.add(() => callback(undefined, overran(rest)));
           original(...rest, (err?: unknown, result?: unknown) => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            callback(err, result);
+            if (queue.settle(entry)) callback(err, result);
           });
         },
       };
@@ -176,35 +166,22 @@ function installDeadline(
   });
 }
 
-function withDeadline<T>(run: () => Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+function withDeadline<T>(run: () => Promise<T>, queue: DeadlineQueue, onTimeout: () => T): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      resolve(onTimeout());
-    }, ms);
     let p: Promise<T>;
     try {
       p = Promise.resolve(run());
     } catch (err) {
-      settled = true;
-      clearTimeout(timer);
       reject(err);
       return;
     }
+    const entry = queue.add(() => resolve(onTimeout()));
     p.then(
       (v) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(v);
+        if (queue.settle(entry)) resolve(v);
       },
       (err) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(err);
+        if (queue.settle(entry)) reject(err);
       },
     );
   });
