@@ -21,5 +21,6 @@ export * from './files/readers';
 export * from './files/static-root';
 export * from './net/bind-errors';
 export * from './net/literal-lookup';
+export * from './net/is-ipv4';
 export * from './text/lines';
 export * from './metrics';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { intToIp, ipToInt } from '@pureboot/core';
+import net from 'node:net';
+import { intToIp, ipToInt, isIPv4 } from '@pureboot/core';
 
 /** The rule ipToInt implements by hand: four dot-separated parts of 1–3 ASCII digits, each ≤ 255. */
 function reference(ip: string): number | undefined {
@@ -31,5 +32,21 @@ describe('core ipToInt / intToIp', () => {
       { numRuns: 20000 },
     );
     fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => ipToInt(intToIp(n)) === n), { numRuns: 20000 });
+  });
+});
+
+describe('core isIPv4', () => {
+  it('agrees with net.isIPv4 on addresses, near-addresses and random strings', () => {
+    for (const s of ['0.0.0.0', '255.255.255.255', '198.18.0.1', '010.1.1.1', '1.2.3.04', '1.2.3', '1.2.3.4.', '256.0.0.1', '::1', '::ffff:1.2.3.4', '']) {
+      expect(isIPv4(s), JSON.stringify(s)).to.equal(net.isIPv4(s));
+    }
+    const near = fc.array(fc.constantFrom('0', '1', '2', '5', '9', '.', '.', 'x', ':', '-'), { maxLength: 18 }).map((a) => a.join(''));
+    const quads = fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300), fc.boolean()).map(([a, b, c, d, z]) => `${z ? '0' : ''}${a}.${b}.${c}.${d}`);
+    fc.assert(
+      fc.property(fc.oneof(near, quads, fc.string({ maxLength: 20 })), (s) => {
+        expect(isIPv4(s), JSON.stringify(s)).to.equal(net.isIPv4(s));
+      }),
+      { numRuns: 20000 },
+    );
   });
 });
