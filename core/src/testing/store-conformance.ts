@@ -593,6 +593,20 @@ export function storeConformance(name: string, factory: StoreFactory, settings: 
         assert.deepEqual(await s.list(m(1), { limit: 1 }), [a]);
       });
 
+      it('stores a copy: changing the appended detail or the returned event afterwards changes nothing stored', async () => {
+        const { bootEvents: s } = await fresh();
+        const input = ev(1);
+        const a = await s.append(input);
+        input.detail.nested.ok = false;
+        input.detail.xid = 99;
+        a.kind = 'changed';
+        (a.detail as { extra?: boolean }).extra = true;
+        const [stored] = await s.list(m(1));
+        assert.deepEqual(stored, { ...ev(1), seq: a.seq });
+        (stored.detail.nested as { ok: boolean }).ok = false;
+        assert.deepEqual((await s.list(m(1)))[0], { ...ev(1), seq: a.seq });
+      });
+
       it('keeps the newest events per machine (retention) without reusing seq numbers', async () => {
         const { bootEvents: s } = await fresh();
         const mine = [];

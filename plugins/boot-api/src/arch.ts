@@ -8,6 +8,9 @@ export type Platform = 'pcbios' | 'efi';
 const BUILDARCHES = new Set(['i386', 'x86_64', 'arm32', 'arm64', 'riscv32', 'riscv64', 'loong64']);
 const PLATFORMS = new Set<string>(['pcbios', 'efi']);
 
+/** buildarch → platform → the one `${buildarch}-${platform}` string (no new string per request). */
+const PAIRS = new Map([...BUILDARCHES].map((b) => [b, new Map([...PLATFORMS].map((p) => [p, `${b}-${p}`]))]));
+
 const PXE_NAMES: Record<string, string> = {
   bios: 'i386-pcbios',
   'uefi-ia32': 'i386-efi',
@@ -33,9 +36,11 @@ export function normaliseArch(q: ArchQuery): string {
     if (PXE_NAMES[arch]) return PXE_NAMES[arch];
     const m = /^([a-z0-9_]+)-(pcbios|efi)$/.exec(arch);
     if (m && BUILDARCHES.has(m[1])) return arch;
-    if (BUILDARCHES.has(arch) && platform && PLATFORMS.has(platform)) return `${arch}-${platform}`;
+    const pair = platform ? PAIRS.get(arch)?.get(platform) : undefined;
+    if (pair) return pair;
   }
-  if (buildarch && BUILDARCHES.has(buildarch) && platform && PLATFORMS.has(platform)) return `${buildarch}-${platform}`;
+  const pair = buildarch && platform ? PAIRS.get(buildarch)?.get(platform) : undefined;
+  if (pair) return pair;
   if (platform === 'pcbios') return 'i386-pcbios';
   return 'unknown';
 }

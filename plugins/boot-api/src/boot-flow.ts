@@ -1,5 +1,4 @@
-import net from 'node:net';
-import { notify, type Clock, type Logger, type NodePatch, type NodeRecord, type NodeState, type NodeStore, type PurebootHooks, type ScriptRenderContext } from '@pureboot/core';
+import { isIPv4, notify, type Clock, type Logger, type NodePatch, type NodeRecord, type NodeState, type NodeStore, type PurebootHooks, type ScriptRenderContext } from '@pureboot/core';
 import { normaliseArch } from './arch';
 import { callbackToken } from './auth';
 import type { Catalog, Selection } from './catalog';
@@ -72,7 +71,7 @@ const ATTRIBUTE_KEYS = ['ip', 'uuid', 'serial', 'hostname'] as const;
 /** What the client told us about itself (only well-formed values are kept). */
 export function machineInfo(q: BootQuery, clientAddress: string): MachineInfo {
   const info: MachineInfo = {};
-  const ip = q.ip && net.isIPv4(q.ip) && q.ip !== '0.0.0.0' ? q.ip : net.isIPv4(clientAddress) ? clientAddress : undefined;
+  const ip = q.ip && q.ip !== '0.0.0.0' && isIPv4(q.ip) ? q.ip : isIPv4(clientAddress) ? clientAddress : undefined;
   if (ip) info.ip = ip;
   if (q.uuid && /^[0-9a-fA-F-]{32,36}$/.test(q.uuid)) info.uuid = q.uuid.toLowerCase();
   if (q.serial) info.serial = q.serial;
@@ -134,7 +133,7 @@ export class BootFlow {
   }
 
   async boot(q: BootQuery, client: { address: string }, baseUrl: string): Promise<BootResult> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const mac = normaliseMac(q.mac);
     if (!mac) throw new BootApiError(BootApiErrorCodes.INVALID_MAC, 400, `"${String(q.mac).slice(0, 40)}" is not a MAC address (aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff)`);
     const { nodeStore, lifecycle, clock } = this.d;
@@ -186,12 +185,12 @@ export class BootFlow {
       const ctx: ScriptRenderContext = { mac, node, state: built, arch, query: stringQuery(q), baseUrl, client: { address: client.address } };
       script = await this.d.hooks.scriptRender.promise(result.script, ctx);
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = (performance.now() - started) / 1000;
     this.d.metrics.boots.inc({ state: built, arch, kind: result.kind });
     this.d.metrics.scriptSeconds.observe({ kind: result.kind }, seconds);
     void notify(
       this.d.hooks.bootEvent,
-      { mac, address: client.address, at: now, source: 'http', kind: 'http.script', detail: { state: built, arch, kind: result.kind, profile: result.profile, bytes: Buffer.byteLength(script), durationMs: Math.round(seconds * 1e5) / 100 } },
+      { mac, address: client.address, at: now, source: 'http', kind: 'http.script', detail: { state: built, arch, kind: result.kind, profile: result.profile, bytes: Buffer.byteLength(script), durationMs: Math.round(seconds * 1e5) / 100, address: client.address } },
       this.d.logger,
     );
     return { mac, arch, state: built, kind: result.kind, profile: result.profile, builtin: result.script, script, node, transition };

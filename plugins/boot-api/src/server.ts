@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from '@pureboot/core';
 import { bearer, tokensEqual } from './auth';
 import { BootApiError, BootApiErrorCodes } from './errors';
+import { lazyChildLoggerFactory } from './request-logger';
 import type { BootApiOptions } from './options';
 
 declare module 'fastify' {
@@ -25,6 +26,7 @@ export function createApp(o: BootApiOptions, logger: Logger, tokenHolder: TokenH
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !o.requestLogs }),
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: o.bodyLimit,
     requestTimeout: o.requestTimeoutMs,
     keepAliveTimeout: o.keepAliveTimeoutMs,

@@ -64,7 +64,9 @@ export class EventLog {
     if (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)) throw badRequest('boot event detail must be an object');
     const ev: StoredBootEvent = { seq: this.seq + 1, mac: e.mac, at: e.at, source: e.source, kind: e.kind, detail: clone(e.detail) };
     this.put(ev);
-    return clone(ev);
+    // The caller's own detail goes back (the stored one is the copy): nothing it does to the result
+    // reaches the store, and the boot path (one event per script request) saves a second deep copy.
+    return { seq: ev.seq, mac: ev.mac, at: ev.at, source: ev.source, kind: ev.kind, detail: e.detail };
   }
 
   list(mac: string, opts: { afterSeq?: number; limit?: number } = {}): StoredBootEvent[] {
