@@ -22,5 +22,6 @@ export * from './files/static-root';
 export * from './net/bind-errors';
 export * from './net/literal-lookup';
 export * from './net/is-ipv4';
+export * from './net/busy-poll';
 export * from './text/lines';
 export * from './metrics';

@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { isIPv4 } from './is-ipv4';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -9,7 +10,7 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, famil
  * on the next tick; this one answers at once and falls back to dns.lookup for a name.
  */
 export function literalLookup(hostname: string, options: dns.LookupOneOptions | number, callback: LookupCallback): void {
-  const family = net.isIP(hostname);
+  const family = isIPv4(hostname) ? 4 : net.isIP(hostname);
   if (family !== 0) {
     callback(null, hostname, family);
     return;
