@@ -112,6 +112,11 @@ export interface FileRequest {
 /** Random and sequential access to one resolved file. Close it when done. */
 export interface FileReader {
   read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Optional: read up to `target.length` bytes at `offset` into `target` and resolve how many were
+   * read (fewer only at the end of the file). Lets a streaming consumer reuse its buffers.
+   */
+  readInto?(target: Buffer, offset: number): Promise<number>;
   /** A stream of the bytes in [start, end] (inclusive), the whole file by default. */
   stream(range?: { start: number; end: number }): Readable;
   close(): Promise<void>;

@@ -39,6 +39,8 @@ export interface TftpOptions {
   readChunkBytes: number;
   /** Kernel receive buffer of the listening socket (boot storms). */
   recvBufferBytes: number;
+  /** After a transfer sends, keep polling this many µs for the client's ACK before sleeping (0: off). */
+  busyPollUs: number;
   /** Remembered IP → MAC/arch entries learnt from DHCP boot events. */
   clientMapSize: number;
   quirks: QuirkRule[];
@@ -72,6 +74,13 @@ export const optionsSchema: JsonSchema = {
     },
     readChunkBytes: { type: 'integer', minimum: 4096, maximum: 16777216, default: 262144, description: 'Read-ahead chunk for streamed (uncached) files.' },
     recvBufferBytes: { type: 'integer', minimum: 0, maximum: 268435456, default: 4194304, description: 'SO_RCVBUF of the listener (0 = system default).' },
+    busyPollUs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10000,
+      default: 200,
+      description: 'After a transfer sends DATA, the event loop keeps polling this many microseconds for the ACK instead of sleeping (user-space busy polling; 0 turns it off).',
+    },
     clientMapSize: { type: 'integer', minimum: 0, maximum: 1000000, default: 10000, description: 'IP → MAC entries remembered from DHCP/proxy-DHCP ack events.' },
     quirks: {
       type: 'array',
@@ -109,6 +118,7 @@ export const DEFAULT_OPTIONS: TftpOptions = {
   cache: { maxFileBytes: 4194304, maxBytes: 67108864 },
   readChunkBytes: 262144,
   recvBufferBytes: 4194304,
+  busyPollUs: 200,
   clientMapSize: 10000,
   quirks: [],
 };

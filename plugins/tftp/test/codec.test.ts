@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import fixtures from './fixtures/packets.json';
 import {
+  ackBlock,
   NetasciiDecoder,
   negotiateRead,
   parsePacket,
@@ -130,12 +131,26 @@ describe('tftp codec: netascii', () => {
   });
 });
 
+describe('tftp codec: ackBlock (the per-ACK fast path)', () => {
+  it('reads the block of an ACK, padded or not, and -1 for every other datagram', () => {
+    expect(ackBlock(Buffer.from('00040102', 'hex'))).to.equal(0x0102);
+    expect(ackBlock(Buffer.from('0004ffff0000', 'hex'))).to.equal(0xffff);
+    expect(ackBlock(Buffer.from('000401', 'hex'))).to.equal(-1);
+    expect(ackBlock(Buffer.from('00030001', 'hex'))).to.equal(-1);
+    expect(ackBlock(Buffer.from('01040001', 'hex'))).to.equal(-1);
+    expect(ackBlock(Buffer.alloc(0))).to.equal(-1);
+  });
+});
+
 describe('tftp codec: properties', () => {
   it('never throws on random datagrams (120 000 runs)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
-        const r = parsePacket(Buffer.from(bytes));
+        const buf = Buffer.from(bytes);
+        const r = parsePacket(buf);
         expect(typeof r.ok).to.equal('boolean');
+        // The per-ACK fast path gives the same verdict as the parser.
+        expect(ackBlock(buf)).to.equal(r.ok && r.packet.op === 'ACK' ? r.packet.block : -1);
       }),
       { numRuns: 120000 },
     );
@@ -152,6 +167,7 @@ describe('tftp codec: properties', () => {
           for (const [pos, val] of flips) b[pos % b.length] = val;
           const m = b.subarray(0, b.length - (cut % 3));
           const r = parsePacket(m);
+          expect(ackBlock(m)).to.equal(r.ok && r.packet.op === 'ACK' ? r.packet.block : -1);
           if (r.ok && r.packet.op !== 'ERROR') {
             const again = parsePacket(serializePacket(r.packet));
             expect(again.ok).to.equal(true);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { parsePacket, type TftpOption } from '../src/codec/packet';
-import { BlockSlicer, bufferChunks } from '../src/server/block-source';
+import { bufferChunks } from '../src/server/block-source';
+import { ChunkPackets } from '../src/server/packet-source';
 import { ReadTransfer, type TransferEnd } from '../src/server/read-transfer';
 
 /** The transfer state machine alone: a fake wire and fake timers (no sockets, no real time). */
@@ -11,7 +12,8 @@ function setup(o: { size: number; blksize?: number; windowsize?: number; oack?: 
   const sent: Array<{ at: number; op: string; block?: number; len?: number }> = [];
   const ends: TransferEnd[] = [];
   const t = new ReadTransfer({
-    slicer: new BlockSlicer(bufferChunks(data), o.blksize ?? 512),
+    // Arenas of 3 packets: the tests run through arena reuse as well.
+    source: new ChunkPackets(bufferChunks(data), o.blksize ?? 512, 3 * ((o.blksize ?? 512) + 4), () => true),
     windowsize: o.windowsize ?? 1,
     oack: o.oack ?? [],
     timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: o.retries ?? 3 },

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import { busyPoller } from '@pureboot/core';
 import { serializeAck, serializeRequest } from '../src/codec/packet';
 import { makeFile, startTftp, until, type TftpHarness } from './support/harness';
 import { RawClient } from './support/raw';
@@ -164,5 +165,23 @@ describe('tftp: transfers (windowsize, retransmission, Sorcerer\'s Apprentice, w
     const b = await tftpGet({ host: '127.0.0.1', port: PORT, file: 'changing.bin' });
     expect(a.data?.equals(Buffer.alloc(3000, 1))).to.equal(true);
     expect(b.data?.equals(Buffer.alloc(5000, 2))).to.equal(true);
+  });
+
+  it('busy polling: transfer sockets keep the event loop polling after they send; busyPollUs 0 turns it off', async () => {
+    const spun = async (port: number) => {
+      const before = busyPoller.turns;
+      const r = await tftpGet({ host: '127.0.0.1', port, file: 'one-mb.bin', blksize: 1468 });
+      expect(r.ok, r.reason).to.equal(true);
+      expect(r.sha256).to.equal(sum1m);
+      return busyPoller.turns - before;
+    };
+    expect(await spun(PORT), 'default busyPollUs (200)').to.be.greaterThan(100);
+    const off = await startTftp({ port: 16919, root: h.root, tftp: { busyPollUs: 0 } });
+    try {
+      while (busyPoller.active) await new Promise((r) => setImmediate(r));
+      expect(await spun(16919), 'busyPollUs 0').to.equal(0);
+    } finally {
+      await off.stop();
+    }
   });
 });

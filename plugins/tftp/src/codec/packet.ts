@@ -62,6 +62,14 @@ export function parsePacket(buf: Buffer): ParseResult {
   }
 }
 
+/**
+ * The block number of an ACK datagram, or -1 for anything else — the same verdict as parsePacket
+ * (4 bytes or more, trailing bytes tolerated), without building a packet object: the per-ACK path.
+ */
+export function ackBlock(buf: Buffer): number {
+  return buf.length >= 4 && buf[0] === 0 && buf[1] === Opcode.ACK ? (buf[2] << 8) | buf[3] : -1;
+}
+
 function parseRequest(buf: Buffer, op: 'RRQ' | 'WRQ'): ParseResult {
   const fields = splitStrings(buf, 2);
   if (!fields.ok) return fields;

@@ -18,16 +18,25 @@ export function bufferChunks(data: Buffer): ChunkProducer {
   };
 }
 
-/** Positional reads of `chunkBytes` with one chunk of read-ahead, so the disk works while packets fly. */
+/**
+ * Positional reads of `chunkBytes` with one chunk of read-ahead, so the disk works while packets fly.
+ * A reader with `readInto` reads into two buffers in turn: a chunk must be consumed (copied out)
+ * before the next one is asked for, which is how ChunkPackets and netasciiChunks use it.
+ */
 export function readerChunks(reader: FileReader, size: number, chunkBytes: number): ChunkProducer {
   let offset = 0;
   let ahead: Promise<Buffer> | undefined;
+  const readInto = reader.readInto?.bind(reader);
+  const buffers = readInto ? [Buffer.allocUnsafe(Math.min(chunkBytes, size)), Buffer.allocUnsafe(Math.min(chunkBytes, size))] : [];
+  let turn = 0;
   const fetch = (): Promise<Buffer> | undefined => {
     if (offset >= size) return undefined;
     const len = Math.min(chunkBytes, size - offset);
-    const p = reader.read(offset, len);
+    const at = offset;
     offset += len;
-    return p;
+    if (!readInto) return reader.read(at, len);
+    const target = buffers[turn++ & 1].subarray(0, len);
+    return readInto(target, at).then((got) => target.subarray(0, got));
   };
   return {
     async nextChunk() {
@@ -52,49 +61,4 @@ export function netasciiChunks(inner: ChunkProducer): ChunkProducer {
       return c === null ? null : toNetascii(c);
     },
   };
-}
-
-/**
- * Cuts a chunk stream into TFTP blocks of exactly `blksize` bytes; the last block is shorter (empty
- * when the length is a multiple of blksize). `next()` answers synchronously while buffered data lasts.
- */
-export class BlockSlicer {
-  private pending: Buffer = Buffer.alloc(0);
-  private pos = 0;
-  private eof = false;
-  private finished = false;
-  constructor(
-    private readonly producer: ChunkProducer,
-    readonly blksize: number,
-  ) {}
-
-  /** The next block, or `undefined` after the last (short) block was returned. */
-  next(): Buffer | undefined | Promise<Buffer | undefined> {
-    if (this.finished) return undefined;
-    if (this.pending.length - this.pos >= this.blksize) {
-      const b = this.pending.subarray(this.pos, this.pos + this.blksize);
-      this.pos += this.blksize;
-      return b;
-    }
-    if (this.eof) return this.last();
-    return this.refill();
-  }
-
-  private last(): Buffer {
-    this.finished = true;
-    const b = this.pending.subarray(this.pos);
-    this.pending = Buffer.alloc(0);
-    this.pos = 0;
-    return b;
-  }
-
-  private async refill(): Promise<Buffer | undefined> {
-    while (this.pending.length - this.pos < this.blksize && !this.eof) {
-      const c = await this.producer.nextChunk();
-      if (c === null) this.eof = true;
-      else this.pending = this.pos < this.pending.length ? Buffer.concat([this.pending.subarray(this.pos), c]) : c;
-      if (c !== null) this.pos = 0;
-    }
-    return this.next();
-  }
 }

@@ -1,14 +1,28 @@
 import type { FileFound } from '@pureboot/core';
+import { packetize } from './packet-source';
 
 interface Entry {
   data: Promise<Buffer>;
   size: number;
+  /** The file's DATA packets by blksize (built on first use, shared by every transfer). */
+  packets: Map<number, Buffer[]>;
+}
+
+/** Packet sets kept per file (distinct blksizes in use; more are built per transfer and not kept). */
+const MAX_PACKET_SETS = 4;
+
+export interface CachedFile {
+  data: Buffer;
+  hit: boolean;
+  /** The file as DATA packets of this blksize. */
+  packets(blksize: number): Buffer[];
 }
 
 /**
  * Hot small files in memory: 200 clients fetching the same `undionly.kpxe` read it once. A file is
  * cached only when its resolver gives an `etag` (for the static root: inode, size and mtime), so a
- * changed file has a new key and is read again. Least recently used entries go first.
+ * changed file has a new key and is read again. Least recently used entries go first. Each entry also
+ * keeps its DATA packets per blksize (see packetize), counted in the memory budget.
  */
 export class FileCache {
   private readonly entries = new Map<string, Entry>();
@@ -23,27 +37,52 @@ export class FileCache {
   }
 
   /** The file's bytes from memory, loading it once; `hit` tells whether it was already there. */
-  async get(path: string, found: FileFound): Promise<{ data: Buffer; hit: boolean }> {
+  async get(path: string, found: FileFound): Promise<CachedFile> {
     const key = `${found.source ?? ''}\u0000${path}\u0000${found.etag ?? ''}\u0000${found.size}`;
     const have = this.entries.get(key);
     if (have) {
       this.entries.delete(key);
       this.entries.set(key, have);
-      return { data: await have.data, hit: true };
+      return this.view(have, await have.data, true);
     }
     const data = load(found);
-    const entry: Entry = { data, size: found.size };
+    const entry: Entry = { data, size: found.size, packets: new Map() };
     this.entries.set(key, entry);
     this.total += found.size;
     this.evict();
     try {
       const buf = await data;
       if (buf.length !== found.size) this.remove(key, entry); // changed while reading: do not keep
-      return { data: buf, hit: false };
+      return this.view(entry, buf, false);
     } catch (err) {
       this.remove(key, entry);
       throw err;
     }
+  }
+
+  private view(entry: Entry, data: Buffer, hit: boolean): CachedFile {
+    return {
+      data,
+      hit,
+      packets: (blksize) => {
+        let set = entry.packets.get(blksize);
+        if (set) return set;
+        set = packetize(data, blksize);
+        if (entry.packets.size < MAX_PACKET_SETS && this.has(entry)) {
+          entry.packets.set(blksize, set);
+          const bytes = data.length + 4 * set.length;
+          entry.size += bytes;
+          this.total += bytes;
+          this.evict();
+        }
+        return set;
+      },
+    };
+  }
+
+  private has(entry: Entry): boolean {
+    for (const e of this.entries.values()) if (e === entry) return true;
+    return false;
   }
 
   private remove(key: string, entry: Entry): void {

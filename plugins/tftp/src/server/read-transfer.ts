@@ -1,7 +1,7 @@
-import { serializeData, serializeError, serializeOack } from '../codec/packet';
+import { serializeError, serializeOack } from '../codec/packet';
 import { TftpErrorCode } from '../codec/opcodes';
 import type { TftpOption, TftpPacket } from '../codec/packet';
-import type { BlockSlicer } from './block-source';
+import type { PacketSource } from './packet-source';
 
 export interface TransferTiming {
   /** First retransmission timeout. */
@@ -23,7 +23,7 @@ export interface TransferStats {
 }
 
 export interface ReadTransferOptions {
-  slicer: BlockSlicer;
+  source: PacketSource;
   windowsize: number;
   oack: TftpOption[];
   timing: TransferTiming;
@@ -49,12 +49,10 @@ export class ReadTransfer {
   private lastAcked = 0;
   /** Next absolute block to put on the wire. */
   private nextSend = 1;
-  /** Highest absolute block produced so far (its packet is in `window`). */
+  /** Highest absolute block produced so far (the source keeps it until it is acknowledged). */
   private produced = 0;
   /** Absolute number of the final (short) block once it is known. */
   private finalBlock: number | undefined;
-  /** Serialized DATA packets not yet acknowledged, by absolute block. */
-  private readonly window = new Map<number, Buffer>();
   private awaitingOack: boolean;
   private retriesLeft: number;
   private currentTimeout: number;
@@ -86,7 +84,7 @@ export class ReadTransfer {
       this.o.send(this.oackPacket);
       this.arm();
     } else {
-      void this.fill();
+      this.fill();
     }
   }
 
@@ -105,12 +103,14 @@ export class ReadTransfer {
     this.finish({ ok: false, reason });
   }
 
-  private onAck(block16: number): void {
+  /** An ACK (its 16-bit block number) from the client's TID. */
+  onAck(block16: number): void {
+    if (this.ended) return;
     if (this.awaitingOack) {
       if (block16 !== 0) return;
       this.awaitingOack = false;
       this.progress();
-      void this.fill();
+      this.fill();
       return;
     }
     // Find the absolute block in [lastAcked, nextSend-1] with these low 16 bits.
@@ -123,8 +123,8 @@ export class ReadTransfer {
       this.o.stats.duplicateAck();
       return;
     }
-    for (let b = lo + 1; b <= abs; b++) this.window.delete(b);
     this.lastAcked = abs;
+    this.o.source.release(abs);
     this.progress();
     if (this.finalBlock !== undefined && abs >= this.finalBlock) {
       this.finish({ ok: true, unconfirmed: false });
@@ -136,41 +136,58 @@ export class ReadTransfer {
       for (let i = abs; i < hi; i++) this.o.stats.retransmit();
       this.nextSend = abs + 1;
     }
-    void this.fill();
+    this.fill();
   }
 
-  /** Send blocks until the window is full (producing new ones from the slicer as needed). */
-  private async fill(): Promise<void> {
-    if (this.filling) return;
-    this.filling = true;
+  /**
+   * Send blocks until the window is full, producing new ones from the source as needed. Synchronous
+   * while the source answers at once; a block that needs a read continues when it arrives (and a
+   * timeout or gap ACK in the meantime moves `nextSend`, which the continuation starts from).
+   */
+  private fill(): void {
+    if (this.filling || this.ended) return;
     try {
-      while (!this.ended && this.nextSend <= this.lastAcked + this.o.windowsize && (this.finalBlock === undefined || this.nextSend <= this.finalBlock)) {
+      while (this.nextSend <= this.lastAcked + this.o.windowsize && (this.finalBlock === undefined || this.nextSend <= this.finalBlock)) {
         const n = this.nextSend;
-        let pkt = this.window.get(n);
-        if (!pkt) {
+        let pkt: Buffer;
+        if (n <= this.produced) pkt = this.o.source.packet(n) as Buffer;
+        else {
           if (n !== this.produced + 1) throw new Error(`internal: block ${n} requested after ${this.produced}`);
-          const r = this.o.slicer.next();
-          const data = r instanceof Promise ? await r : r;
-          if (this.ended) return;
-          if (data === undefined) throw new Error('internal: block source ended early');
-          pkt = serializeData(n, data);
-          this.produced = n;
-          if (data.length < this.o.slicer.blksize) this.finalBlock = n;
-          this.bytesSent += data.length;
-          this.o.stats.bytes(data.length);
-          this.window.set(n, pkt);
-          // A gap ACK or a timeout may have moved nextSend while we awaited the read: start over from it.
-          if (this.nextSend !== n) continue;
+          const r = this.o.source.packet(n);
+          if (r instanceof Promise) {
+            this.filling = true;
+            r.then(
+              (p) => {
+                this.filling = false;
+                if (this.ended) return;
+                this.produce(n, p);
+                this.fill();
+              },
+              (err: unknown) => {
+                this.filling = false;
+                this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
+              },
+            );
+            return;
+          }
+          pkt = r;
+          this.produce(n, pkt);
         }
         this.o.send(pkt);
         this.nextSend = n + 1;
       }
-      if (!this.ended) this.arm();
+      this.arm();
     } catch (err) {
       this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
-    } finally {
-      this.filling = false;
     }
+  }
+
+  private produce(n: number, pkt: Buffer): void {
+    this.produced = n;
+    const len = pkt.length - 4;
+    if (len < this.o.source.blksize) this.finalBlock = n;
+    this.bytesSent += len;
+    this.o.stats.bytes(len);
   }
 
   /** The client moved forward: reset retries and the backed-off timeout. */
@@ -222,7 +239,7 @@ export class ReadTransfer {
     this.retransmits += resend;
     for (let i = 0; i < resend; i++) this.o.stats.retransmit();
     this.nextSend = this.lastAcked + 1;
-    void this.fill();
+    this.fill();
   }
 
   private finish(end: { ok: true; unconfirmed: boolean } | { ok: false; reason: string; clientError?: { code: number; message: string } }): void {
@@ -230,7 +247,6 @@ export class ReadTransfer {
     this.ended = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.window.clear();
     const common = { bytes: this.bytesSent, blocks: this.produced, retransmits: this.retransmits };
     this.o.onEnd(end.ok ? { ...common, ok: true, unconfirmed: end.unconfirmed } : { ...common, ...end, ok: false });
   }

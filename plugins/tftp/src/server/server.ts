@@ -13,14 +13,15 @@ import {
 import type { Registry } from 'prom-client';
 import { negotiateRead, type NegotiationLimits } from '../codec/negotiate';
 import { TftpErrorCode } from '../codec/opcodes';
-import { parsePacket, serializeError, type TftpPacket } from '../codec/packet';
+import { ackBlock, parsePacket, serializeError, type TftpPacket } from '../codec/packet';
 import { TftpErrorCodes } from '../errors';
 import { createMetrics, type TftpMetrics } from '../metrics';
 import type { TftpOptions } from '../options';
 import { bindUdp, type UdpSocket } from '../transport/udp';
-import { BlockSlicer, bufferChunks, netasciiChunks, readerChunks, type ChunkProducer } from './block-source';
+import { bufferChunks, netasciiChunks, readerChunks, type ChunkProducer } from './block-source';
 import { ClientDirectory } from './client-directory';
-import { FileCache } from './file-cache';
+import { FileCache, type CachedFile } from './file-cache';
+import { ChunkPackets, PrebuiltPackets, type PacketSource } from './packet-source';
 import { matchQuirk } from './quirks';
 import { ReadTransfer, type TransferEnd } from './read-transfer';
 
@@ -64,6 +65,11 @@ export class TftpServer {
   private stopping = false;
   private lastBusyLog = 0;
   private busySinceLog = 0;
+  private readonly transferStats = {
+    retransmit: () => this.metrics.retransmits.inc({}),
+    duplicateAck: () => this.metrics.duplicateAcks.inc({}),
+    bytes: (k: number) => this.metrics.bytes.inc({}, k),
+  };
   /** Settles when the request handlers started so far have finished (tests). */
   private inflight = new Set<Promise<void>>();
 
@@ -207,13 +213,12 @@ export class TftpServer {
     const known = this.directory.get(from.address);
     let producer: ChunkProducer;
     let reader: FileReader | undefined;
-    let cached = false;
+    let cachedFile: CachedFile | undefined;
     try {
       if (this.cache.cacheable(found)) {
-        const { data, hit } = await this.cache.get(p.filename, found);
-        (hit ? this.metrics.cacheHits : this.metrics.cacheLoads).inc();
-        producer = bufferChunks(data);
-        cached = true;
+        cachedFile = await this.cache.get(p.filename, found);
+        (cachedFile.hit ? this.metrics.cacheHits : this.metrics.cacheLoads).inc();
+        producer = bufferChunks(cachedFile.data);
       } else {
         reader = await found.open();
         producer = readerChunks(reader, found.size, this.o.readChunkBytes);
@@ -240,6 +245,7 @@ export class TftpServer {
         address: this.o.address,
         port: 0,
         plugin: 'tftp',
+        busyPollUs: this.o.busyPollUs,
         onMessage: (buf, src) => this.onTransferDatagram(session, buf, src),
         onError: (err) => this.logger.debug({ err, client: session.key }, 'tftp transfer socket error'),
       });
@@ -258,15 +264,11 @@ export class TftpServer {
       return;
     }
     const timeoutMs = n.timeoutSec !== undefined ? n.timeoutSec * 1000 : this.o.timeoutMs;
-    const detail = { path: p.filename, mode: p.mode, blksize: n.blksize, windowsize: n.windowsize, tsize: n.tsize, size: found.size, source: found.source, cached, client: session.key };
+    const detail = { path: p.filename, mode: p.mode, blksize: n.blksize, windowsize: n.windowsize, tsize: n.tsize, size: found.size, source: found.source, cached: cachedFile !== undefined, client: session.key };
     this.event('tftp.start', from, known?.mac, detail);
-    const stats = {
-      retransmit: () => this.metrics.retransmits.inc(),
-      duplicateAck: () => this.metrics.duplicateAcks.inc(),
-      bytes: (k: number) => this.metrics.bytes.inc(k),
-    };
+    const stats = this.transferStats;
     const transfer = new ReadTransfer({
-      slicer: new BlockSlicer(producer, n.blksize),
+      source: packetSource(cachedFile, p.mode, producer, n.blksize, socket),
       windowsize: n.windowsize,
       oack: n.oack,
       timing: { timeoutMs, backoff: this.o.backoff, maxTimeoutMs: Math.max(this.o.maxTimeoutMs, timeoutMs), retries: this.o.retries },
@@ -293,6 +295,8 @@ export class TftpServer {
       this.drop('wrong-tid', 'datagram from an unknown transfer ID', src);
       return;
     }
+    const block = ackBlock(buf);
+    if (block >= 0) return t.onAck(block);
     const parsed = parsePacket(buf);
     if (!parsed.ok) return this.drop('malformed', parsed.reason, src);
     t.onPacket(parsed.packet);
@@ -365,4 +369,13 @@ export class TftpServer {
     const ev: BootEvent = { mac, address: from.address, at: this.clock.now(), source: 'tftp', kind, detail: { ...detail, client: `${from.address}:${from.port}`, ...(mac ? { mac } : {}) } };
     void notify(this.hooks.bootEvent, ev, this.logger);
   }
+}
+
+/** Arena size of streamed transfers: about 44 packets of 1468 bytes (a window of 64 spans 2–3). */
+const ARENA_BYTES = 65536;
+
+/** Cached octet files are sent from their shared prebuilt packets; everything else is cut as it streams. */
+function packetSource(cached: CachedFile | undefined, mode: string, producer: ChunkProducer, blksize: number, socket: UdpSocket): PacketSource {
+  if (cached && mode === 'octet') return new PrebuiltPackets(cached.packets(blksize), blksize);
+  return new ChunkPackets(producer, blksize, ARENA_BYTES, () => socket.pendingSends() === 0);
 }

@@ -1,10 +1,12 @@
 import dgram from 'node:dgram';
-import { bindError, literalLookup, type Endpoint } from '@pureboot/core';
+import { bindError, busyPoller, literalLookup, type Endpoint } from '@pureboot/core';
 
 /** A bound UDP socket that only moves bytes: no TFTP knowledge here. */
 export interface UdpSocket {
   readonly local: Endpoint;
   send(buf: Buffer, to: Endpoint): void;
+  /** Datagrams handed to send() that the kernel has not taken yet (their buffers are still in use). */
+  pendingSends(): number;
   close(): void;
 }
 
@@ -14,6 +16,8 @@ export interface BindOptions {
   address: string;
   port: number;
   recvBufferBytes?: number;
+  /** After each send, keep the event loop polling this long for the answer (core BusyPoller; 0: off). */
+  busyPollUs?: number;
   /** Name used in bind errors (`tftp`). */
   plugin: string;
   onMessage: DatagramHandler;
@@ -51,12 +55,17 @@ export function bindUdp(o: BindOptions): Promise<UdpSocket> {
         }
       }
       const a = sock.address();
+      const busyUs = o.busyPollUs ?? 0;
       resolve({
         local: { address: a.address, port: a.port },
         send(buf, to) {
           if (closed) return;
           // No per-datagram callback (cheaper on the hot path): send errors arrive as 'error' events.
           sock.send(buf, to.port, to.address);
+          if (busyUs > 0) busyPoller.poke(busyUs);
+        },
+        pendingSends() {
+          return closed ? 0 : sock.getSendQueueCount();
         },
         close() {
           if (closed) return;
