@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { chainScript, DEFAULT_ASCII_LOGO } from '../chain';
 import type { BootQuery } from '../boot-flow';
 import { baseUrlFor, clientAddress } from '../server';
+import { WriteBatch } from '../write-batch';
 import { errorSchema, type RouteContext } from './context';
 
 const machineVar = (description: string) => ({ type: 'string', maxLength: 128, description });
@@ -30,9 +31,12 @@ export const bootQuerySchema = {
 /** The machine-facing routes: the boot script, the chain script, the logo. */
 export function bootRoutes(c: RouteContext): void {
   const { app, options } = c;
+  const writes = new WriteBatch((err) => c.logger.error({ err }, 'boot-api: writing a boot response failed'));
   const serve = async (request: FastifyRequest, reply: FastifyReply, query: BootQuery) => {
     const res = await c.flow.boot(query, { address: clientAddress(request) }, baseUrlFor(request, options.publicUrl));
-    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(res.script);
+    // Written with the other responses of this event-loop turn (WriteBatch); fastify waits for it.
+    writes.defer(() => void reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(res.script));
+    return reply;
   };
 
   app.get<{ Querystring: BootQuery }>(
