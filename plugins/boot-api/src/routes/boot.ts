@@ -32,11 +32,14 @@ export const bootQuerySchema = {
 export function bootRoutes(c: RouteContext): void {
   const { app, options } = c;
   const writes = new WriteBatch((err) => c.logger.error({ err }, 'boot-api: writing a boot response failed'));
-  const serve = async (request: FastifyRequest, reply: FastifyReply, query: BootQuery) => {
-    const res = await c.flow.boot(query, { address: clientAddress(request) }, baseUrlFor(request, options.publicUrl));
-    // Written with the other responses of this event-loop turn (WriteBatch); fastify waits for it.
-    writes.defer(() => void reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(res.script));
-    return reply;
+  // A plain (not async) handler: fastify waits for reply.send. An async one would have to return
+  // `reply`, whose adoption as a thenable makes fastify watch the response stream on every request.
+  const serve = (request: FastifyRequest, reply: FastifyReply, query: BootQuery): void => {
+    c.flow.boot(query, { address: clientAddress(request) }, baseUrlFor(request, options.publicUrl)).then(
+      // Written with the other responses of this event-loop turn (WriteBatch).
+      (res) => writes.defer(() => void reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(res.script)),
+      (err: unknown) => void reply.send(err),
+    );
   };
 
   app.get<{ Querystring: BootQuery }>(
