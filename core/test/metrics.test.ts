@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Registry } from 'prom-client';
-import { FastCounter } from '@pureboot/core';
+import { Histogram, Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from '@pureboot/core';
 
 describe('core FastCounter', () => {
   it('hands its totals to prom-client when the registry is read, per label set', async () => {
@@ -24,5 +24,28 @@ describe('core FastCounter', () => {
     const b = FastCounter.in(registry, { name: 'pb_test_shared_total', help: 'test', labelNames: ['k'] as const });
     expect(a).to.equal(b);
     expect(FastCounter.in(new Registry(), { name: 'pb_test_shared_total', help: 'test', labelNames: ['k'] as const })).to.not.equal(a);
+  });
+});
+
+describe('core FastHistogram', () => {
+  it('shows exactly what prom-client\'s own Histogram shows for the same observations', async () => {
+    const buckets = [0.0005, 0.001, 0.0025, 0.01, 0.1, 1];
+    const fastReg = new Registry();
+    const refReg = new Registry();
+    const fast = new FastHistogram({ name: 'pb_test_seconds', help: 'test', labelNames: ['kind'] as const, buckets }, fastReg);
+    const ref = new Histogram({ name: 'pb_test_seconds', help: 'test', labelNames: ['kind'] as const, buckets, registers: [refReg] });
+    const values = [0, 0.0005, 0.0004, 0.00051, 0.001, 0.2, 1, 1.5, 42, 0.003, 0.0099];
+    values.forEach((v, i) => {
+      const kind = i % 3 === 0 ? 'local' : 'install';
+      fast.observe({ kind }, v);
+      ref.observe({ kind }, v);
+    });
+    const lines = (t: string) => t.split('\n').sort();
+    expect(lines(await fastReg.metrics())).to.deep.equal(lines(await refReg.metrics()));
+    fast.observe({ kind: 'local' }, 0.002);
+    ref.observe({ kind: 'local' }, 0.002);
+    expect(lines(await fastReg.metrics()), 'a second read shows later observations').to.deep.equal(lines(await refReg.metrics()));
+    const got = await fastReg.getSingleMetric('pb_test_seconds')?.get();
+    expect(got?.values.find((v) => v.metricName === 'pb_test_seconds_count' && v.labels.kind === 'local')?.value).to.equal(5);
   });
 });

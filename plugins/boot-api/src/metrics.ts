@@ -1,5 +1,5 @@
-import { FastCounter } from '@pureboot/core';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from '@pureboot/core';
+import { Counter, type Registry } from 'prom-client';
 
 /** The boot API's Prometheus metrics, registered in the shared core registry (services.metrics). */
 export function createMetrics(registry: Registry) {
@@ -7,13 +7,15 @@ export function createMetrics(registry: Registry) {
   return {
     // Counted on every boot request: FastCounter (a Map addition; prom-client sees the totals when scraped).
     boots: FastCounter.in(registry, { name: 'pureboot_boot_scripts_total', help: 'Machine scripts served by /api/v1/boot, by lifecycle state, architecture and script kind', labelNames: ['state', 'arch', 'kind'] }),
-    scriptSeconds: new Histogram({
-      name: 'pureboot_boot_script_duration_seconds',
-      help: 'Time to build a machine script (store, lifecycle, scriptRender taps)',
-      labelNames: ['kind'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    }),
+    scriptSeconds: new FastHistogram(
+      {
+        name: 'pureboot_boot_script_duration_seconds',
+        help: 'Time to build a machine script (store, lifecycle, scriptRender taps)',
+        labelNames: ['kind'],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      },
+      registry,
+    ),
     transitions: new Counter({ name: 'pureboot_node_transitions_total', help: 'Lifecycle transitions, by from and to state', labelNames: ['from', 'to'], registers }),
     bootEvents: FastCounter.in(registry, { name: 'pureboot_boot_events_total', help: 'Boot events seen, by source and whether a MAC could be attributed', labelNames: ['source', 'attributed'] }),
     callbacks: new Counter({ name: 'pureboot_installer_callbacks_total', help: 'Installer callbacks, by event and result', labelNames: ['event', 'result'], registers }),
