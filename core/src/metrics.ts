@@ -51,6 +51,10 @@ export class FastCounter<L extends string> {
 
   inc(labels: Record<L, string>, by = 1): void {
     const names = this.labelNames;
+    if (names.length === 0) {
+      this.counts.set('', (this.counts.get('') ?? 0) + by);
+      return;
+    }
     let key = labels[names[0]] ?? '';
     for (let i = 1; i < names.length; i++) key += SEP + (labels[names[i]] ?? '');
     this.counts.set(key, (this.counts.get(key) ?? 0) + by);

@@ -33,6 +33,8 @@ export interface TftpServerDeps {
   clock?: Clock;
 }
 
+const NO_LABELS: Record<never, string> = Object.freeze({});
+
 type RequestPacket = Extract<TftpPacket, { op: 'RRQ' | 'WRQ' }>;
 
 interface Session {
@@ -66,9 +68,9 @@ export class TftpServer {
   private lastBusyLog = 0;
   private busySinceLog = 0;
   private readonly transferStats = {
-    retransmit: () => this.metrics.retransmits.inc({}),
-    duplicateAck: () => this.metrics.duplicateAcks.inc({}),
-    bytes: (k: number) => this.metrics.bytes.inc({}, k),
+    retransmit: () => this.metrics.retransmits.inc(NO_LABELS),
+    duplicateAck: () => this.metrics.duplicateAcks.inc(NO_LABELS),
+    bytes: (k: number) => this.metrics.bytes.inc(NO_LABELS, k),
   };
   /** Settles when the request handlers started so far have finished (tests). */
   private inflight = new Set<Promise<void>>();

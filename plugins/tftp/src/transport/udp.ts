@@ -44,7 +44,8 @@ export function bindUdp(o: BindOptions): Promise<UdpSocket> {
       }
       o.onError(err);
     });
-    sock.on('message', (msg, rinfo) => o.onMessage(msg, { address: rinfo.address, port: rinfo.port }));
+    // dgram's rinfo is an Endpoint (address, port; family and size besides): handed on as it is.
+    sock.on('message', o.onMessage);
     sock.bind({ address: o.address, port: o.port, exclusive: true }, () => {
       bound = true;
       if (o.recvBufferBytes) {
