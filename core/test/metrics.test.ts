@@ -46,6 +46,6 @@ describe('core FastHistogram', () => {
     ref.observe({ kind: 'local' }, 0.002);
     expect(lines(await fastReg.metrics()), 'a second read shows later observations').to.deep.equal(lines(await refReg.metrics()));
     const got = await fastReg.getSingleMetric('pb_test_seconds')?.get();
-    expect(got?.values.find((v) => v.metricName === 'pb_test_seconds_count' && v.labels.kind === 'local')?.value).to.equal(5);
+    expect((got?.values as Array<{ metricName?: string; labels: Record<string, unknown>; value: number }>).find((v) => v.metricName === 'pb_test_seconds_count' && v.labels.kind === 'local')?.value).to.equal(5);
   });
 });
