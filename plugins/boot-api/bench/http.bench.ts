@@ -14,7 +14,7 @@
  * the TypeScript sources.
  *
  * This machine's speed drifts by a third within a minute (shared host), so one long run per target
- * compares different machines. The targets are measured in ROUNDS interleaved rounds; the table gives
+ * compares different machines. The targets are measured in ROUNDS interleaved rounds (each starting with another target); the table gives
  * medians, and "vs bare" is the median of each round's ratio to that round's bare fastify.
  *
  * Environment: PB_BENCH_STORAGE (storage-memory; or storage-file …), PB_BENCH_MACHINES (10000),
@@ -257,7 +257,12 @@ async function main(): Promise<void> {
     targets.push(await prepare('PureBoot /api/v1/boot?mac=', pbBase, '/api/v1/boot?mac={hy}&buildarch=x86_64&platform=efi&uuid=00000000-0000-0000-0000-000000000001&serial=SN1&ip=198.18.0.10', dir, 'long form, iPXE variables'));
 
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const t of targets) t.runs.push(await wrk(t.url!, t.lua, SECONDS));
+      // Each round starts with another target: none always runs right after the static servers'
+      // connection-per-request load (thousands of sockets in TIME_WAIT), or always first.
+      for (let k = 0; k < targets.length; k++) {
+        const t = targets[(k + round - 1) % targets.length];
+        t.runs.push(await wrk(t.url!, t.lua, SECONDS));
+      }
       process.stderr.write(`  round ${round}: ${targets.map((t) => `${t.name} ${t.runs[t.runs.length - 1].rps.toFixed(0)}`).join(', ')}\n`);
     }
     const bare = targets[0];
