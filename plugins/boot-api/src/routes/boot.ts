@@ -70,7 +70,12 @@ export function bootRoutes(c: RouteContext): void {
         response: { 200: { type: 'string', description: 'iPXE script' }, 400: errorSchema, 403: errorSchema },
       },
     },
-    (request, reply) => serve(request, reply, { ...request.query, mac: request.params.mac }),
+    (request, reply) => {
+      // The MAC joins the request's own parsed query (no copy of it per request).
+      const q = request.query as BootQuery;
+      q.mac = request.params.mac;
+      serve(request, reply, q);
+    },
   );
 
   app.get(
