@@ -5,3 +5,4 @@ export * from './netns';
 export { ManualClock } from '../clock';
 export * from './builder-contract';
 export * from './store-conformance';
+export * from './stats';

@@ -27,6 +27,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { median } from '@pureboot/core/testing';
 import { macOf } from './http-servers';
 
 const exec = promisify(execFile);
@@ -122,11 +123,6 @@ async function prepare(name: string, base: string, pathTemplate: string, dir: st
   await wrk(t.url!, t.lua, WARMUP_SECONDS);
   return t;
 }
-
-const median = (xs: number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
 /** bench:tftp's scenarios and the side-by-side table of their per-round results. */
 import os from 'node:os';
+import { median } from '@pureboot/core/testing';
 import type { BenchServer } from './servers';
 
 export interface Scenario<R extends { failed: number }> {
@@ -14,11 +15,6 @@ export interface Scenario<R extends { failed: number }> {
   results?: Record<string, R[]>;
 }
 
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** PureBoot against the best peer of each round (> 1: PureBoot is better), median over rounds. */
 export function ratioToBestPeer<R extends { failed: number }>(sc: Scenario<R>, cols: BenchServer[]): { ratio: number; peer: string } | undefined {

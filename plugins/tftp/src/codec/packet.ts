@@ -147,11 +147,18 @@ export function serializeRequest(op: 'RRQ' | 'WRQ', filename: string, mode: Tran
   return strings(op === 'RRQ' ? Opcode.RRQ : Opcode.WRQ, [filename, mode, ...options.flatMap((o) => [o.name, o.value])], 1);
 }
 
+/** Write a DATA header (opcode, 16-bit block number) at `at`; the data follows from at + 4. */
+export function writeDataHeader(buf: Buffer, at: number, block: number): void {
+  buf[at] = 0;
+  buf[at + 1] = Opcode.DATA;
+  buf[at + 2] = (block >> 8) & 0xff;
+  buf[at + 3] = block & 0xff;
+}
+
 /** DATA with a 16-bit block number (the caller wraps it: `absolute & 0xffff`). */
 export function serializeData(block: number, data: Buffer): Buffer {
   const out = Buffer.allocUnsafe(4 + data.length);
-  out.writeUInt16BE(Opcode.DATA, 0);
-  out.writeUInt16BE(block & 0xffff, 2);
+  writeDataHeader(out, 0, block & 0xffff);
   data.copy(out, 4);
   return out;
 }

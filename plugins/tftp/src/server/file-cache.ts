@@ -2,6 +2,7 @@ import type { FileFound } from '@pureboot/core';
 import { packetize } from './packet-source';
 
 interface Entry {
+  key: string;
   data: Promise<Buffer>;
   size: number;
   /** The file's DATA packets by blksize (built on first use, shared by every transfer). */
@@ -46,7 +47,7 @@ export class FileCache {
       return this.view(have, await have.data, true);
     }
     const data = load(found);
-    const entry: Entry = { data, size: found.size, packets: new Map() };
+    const entry: Entry = { key, data, size: found.size, packets: new Map() };
     this.entries.set(key, entry);
     this.total += found.size;
     this.evict();
@@ -68,7 +69,8 @@ export class FileCache {
         let set = entry.packets.get(blksize);
         if (set) return set;
         set = packetize(data, blksize);
-        if (entry.packets.size < MAX_PACKET_SETS && this.has(entry)) {
+        // Kept only while the entry is still cached (it may have been evicted or replaced meanwhile).
+        if (entry.packets.size < MAX_PACKET_SETS && this.entries.get(entry.key) === entry) {
           entry.packets.set(blksize, set);
           const bytes = data.length + 4 * set.length;
           entry.size += bytes;
@@ -78,11 +80,6 @@ export class FileCache {
         return set;
       },
     };
-  }
-
-  private has(entry: Entry): boolean {
-    for (const e of this.entries.values()) if (e === entry) return true;
-    return false;
   }
 
   private remove(key: string, entry: Entry): void {

@@ -1,4 +1,4 @@
-import { Opcode } from '../codec/opcodes';
+import { writeDataHeader } from '../codec/packet';
 import type { ChunkProducer } from './block-source';
 
 /**
@@ -11,13 +11,6 @@ export interface PacketSource {
   packet(n: number): Buffer | Promise<Buffer>;
   /** Blocks 1..n are acknowledged: their memory may be reused. */
   release(n: number): void;
-}
-
-function writeHeader(buf: Buffer, at: number, block: number): void {
-  buf[at] = 0;
-  buf[at + 1] = Opcode.DATA;
-  buf[at + 2] = (block >> 8) & 0xff;
-  buf[at + 3] = block & 0xff;
 }
 
 /**
@@ -33,7 +26,7 @@ export function packetize(data: Buffer, blksize: number): Buffer[] {
   for (let i = 0; i < blocks; i++) {
     const from = i * blksize;
     const len = Math.min(blksize, data.length - from);
-    writeHeader(arena, at, (i + 1) & 0xffff);
+    writeDataHeader(arena, at, (i + 1) & 0xffff);
     data.copy(arena, at + 4, from, from + len);
     packets[i] = arena.subarray(at, at + 4 + len);
     at += 4 + len;
@@ -108,7 +101,8 @@ export class ChunkPackets implements PacketSource {
   }
 
   private async fillThenCut(n: number): Promise<Buffer> {
-    const { buf, at } = this.slot(n);
+    const { arena, at } = this.slot(n);
+    const buf = arena.buf;
     let len = 0;
     for (;;) {
       len += this.take(buf, at + 4 + len, this.blksize - len);
@@ -120,13 +114,13 @@ export class ChunkPackets implements PacketSource {
         this.pos = 0;
       }
     }
-    return this.finish(n, buf, at, len);
+    return this.finish(n, arena, at, len);
   }
 
   /** Block n when the current chunk holds all of it (or the stream has ended). */
   private cut(n: number): Buffer {
-    const { buf, at } = this.slot(n);
-    return this.finish(n, buf, at, this.take(buf, at + 4, this.blksize));
+    const { arena, at } = this.slot(n);
+    return this.finish(n, arena, at, this.take(arena.buf, at + 4, this.blksize));
   }
 
   /** Copy up to `max` bytes of the current chunk to buf[to…]. */
@@ -139,20 +133,20 @@ export class ChunkPackets implements PacketSource {
   }
 
   /** The arena slot of block n (a new or reused arena for its first block). */
-  private slot(n: number): { buf: Buffer; at: number } {
+  private slot(n: number): { arena: Arena; at: number } {
     const index = Math.floor((n - 1) / this.perArena);
     let arena = this.arenas.get(index);
     if (!arena) {
       arena = { buf: this.spare.pop() ?? Buffer.allocUnsafe(this.perArena * (this.blksize + 4)), packets: [] };
       this.arenas.set(index, arena);
     }
-    return { buf: arena.buf, at: ((n - 1) % this.perArena) * (this.blksize + 4) };
+    return { arena, at: ((n - 1) % this.perArena) * (this.blksize + 4) };
   }
 
-  private finish(n: number, buf: Buffer, at: number, len: number): Buffer {
-    writeHeader(buf, at, n & 0xffff);
-    const p = buf.subarray(at, at + 4 + len);
-    this.arenas.get(Math.floor((n - 1) / this.perArena))?.packets.push(p);
+  private finish(n: number, arena: Arena, at: number, len: number): Buffer {
+    writeDataHeader(arena.buf, at, n & 0xffff);
+    const p = arena.buf.subarray(at, at + 4 + len);
+    arena.packets.push(p);
     this.produced = n;
     if (len < this.blksize) this.last = n;
     return p;
