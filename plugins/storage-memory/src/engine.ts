@@ -37,7 +37,8 @@ export class StoreEngine {
   private collecting: Change[] | null = null;
 
   constructor(readonly options: EngineOptions = DEFAULT_ENGINE_OPTIONS) {
-    const sink = (c: Change) => this.collecting?.push(c);
+    // Outside run() (replay, restore) nothing can undo a change: released at once.
+    const sink = (c: Change) => (this.collecting ? this.collecting.push(c) : this.release([c]));
     this.leases = new LeaseTable(sink);
     this.nodes = new NodeTable(sink, options.historyRetention);
     this.events = new EventLog(sink, options.bootEventRetention);
@@ -58,6 +59,14 @@ export class StoreEngine {
     } finally {
       this.collecting = null;
     }
+  }
+
+  /**
+   * The changes are final (durable, or no backend persists them): what they hold for undo is let go
+   * (chunks the boot timelines dropped go back to their pool). Never call it for undone changes.
+   */
+  release(changes: Change[]): void {
+    for (const c of changes) if (c.k === 'event') this.events.release(c);
   }
 
   /** Roll back changes (any number of operations' worth, newest last) in reverse order. */

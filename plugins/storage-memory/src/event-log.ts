@@ -1,6 +1,8 @@
 import type { StoredBootEvent } from '@pureboot/core';
 import { pageLimit } from './cursor';
 import { badRequest } from './errors';
+import { ChunkPool } from './chunk-pool';
+import { PackedTimeline, type Chunk } from './packed-timeline';
 
 /** One appended event, with what retention evicted to make room (for undo). */
 export interface EventChange {
@@ -8,7 +10,8 @@ export interface EventChange {
   ev: StoredBootEvent;
   /** The event as stored (see Packed). */
   packed: Packed;
-  evicted: Packed[];
+  /** Chunks of packed events retention dropped to make room (PackedTimeline). */
+  evicted: Chunk[];
   prevSeq: number;
 }
 
@@ -17,7 +20,7 @@ export interface EventChange {
  * key). A full timeline is 200 events × every machine — two million for 10 000 machines — and as
  * objects (event, detail, its values) V8's major GC had to mark every one of them (a wrk run with 1.6
  * million events held showed a 77 ms p99). A string is one object that marking does not look
- * into, and a copy by construction. Reads parse it back.
+ * into, and a copy by construction; PackedTimeline keeps its bytes outside the heap. Reads parse it back.
  */
 type Packed = string;
 
@@ -34,7 +37,8 @@ const seqOf = (p: Packed): number => Number(p.slice(1, p.indexOf(',')));
 
 /** The boot timeline: per-machine append-only lists, each keeping its newest `retention` events. */
 export class EventLog {
-  private byMac = new Map<string, Packed[]>();
+  private byMac = new Map<string, PackedTimeline>();
+  readonly pool = new ChunkPool();
   private seq = 0;
 
   constructor(
@@ -53,7 +57,7 @@ export class EventLog {
 
   all(): StoredBootEvent[] {
     const out: StoredBootEvent[] = [];
-    for (const [mac, list] of this.byMac) for (const p of list) out.push(unpack(mac, p));
+    for (const [mac, list] of this.byMac) list.each((p) => void out.push(unpack(mac, p)));
     return out.sort((a, b) => a.seq - b.seq);
   }
 
@@ -65,20 +69,22 @@ export class EventLog {
   put(ev: StoredBootEvent): void {
     const packed = pack(ev);
     let list = this.byMac.get(ev.mac);
-    if (!list) this.byMac.set(ev.mac, (list = []));
-    list.push(packed);
-    const evicted = list.length > this.retention ? list.splice(0, list.length - this.retention) : [];
+    if (!list) this.byMac.set(ev.mac, (list = new PackedTimeline(this.retention, this.pool)));
+    const evicted = list.push(packed);
     const prevSeq = this.seq;
     this.seq = Math.max(this.seq, ev.seq);
     this.sink({ k: 'event', ev, packed, evicted, prevSeq });
   }
 
+  /** The change can no longer be undone: the chunks it dropped go back to the pool. */
+  release(c: EventChange): void {
+    for (const chunk of c.evicted) this.pool.give(chunk.bytes);
+  }
+
   undo(c: EventChange): void {
-    const list = this.byMac.get(c.ev.mac) ?? [];
-    const i = list.lastIndexOf(c.packed);
-    if (i >= 0) list.splice(i, 1);
-    list.unshift(...c.evicted);
-    if (list.length === 0) this.byMac.delete(c.ev.mac);
+    const list = this.byMac.get(c.ev.mac) ?? new PackedTimeline(this.retention, this.pool);
+    list.remove(c.packed, c.evicted);
+    if (list.empty) this.byMac.delete(c.ev.mac);
     else this.byMac.set(c.ev.mac, list);
     this.seq = c.prevSeq;
   }
@@ -101,11 +107,11 @@ export class EventLog {
     const limit = pageLimit(opts.limit, 1000, 1000);
     const after = opts.afterSeq ?? 0;
     const out: StoredBootEvent[] = [];
-    for (const p of list) {
-      if (seqOf(p) <= after) continue;
+    list.each((p) => {
+      if (seqOf(p) <= after) return true;
       out.push(unpack(mac, p));
-      if (out.length === limit) break;
-    }
+      return out.length < limit;
+    });
     return out;
   }
 }

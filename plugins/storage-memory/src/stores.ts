@@ -29,6 +29,7 @@ export function engineStores(engine: StoreEngine, binding: EngineBinding = {}): 
     if (ready) await ready();
     const { value, changes } = engine.run(fn);
     if (persist && changes.length > 0) await persist(changes);
+    engine.release(changes);
     return value;
   };
   const L = engine.leases;

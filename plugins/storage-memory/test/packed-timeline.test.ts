@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { ChunkPool } from '../src/chunk-pool';
+import { StoreEngine } from '../src/engine';
+import { engineStores } from '../src/stores';
+import { PackedTimeline } from '../src/packed-timeline';
+
+const seen = (t: PackedTimeline): string[] => {
+  const out: string[] = [];
+  t.each((p) => void out.push(p));
+  return out;
+};
+
+describe('storage-memory PackedTimeline (one machine’s events in off-heap chunks)', () => {
+  it('reads exactly the newest `retention` events after any pushes and rollbacks (2 000 cases)', () => {
+    // The model: a plain list keeping its newest `retention` items. Rollbacks undo the newest pushes
+    // first (as the engine does), with the chunks each push reported as dropped.
+    // Event texts: any Unicode (multi-byte UTF-8 too), some longer than a chunk.
+    const op = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constant<'undo'>('undo'));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 8, max: 300 }), fc.array(op, { maxLength: 300 }), (retention, chunkBytes, ops) => {
+        const pool = new ChunkPool(chunkBytes, 3);
+        const t = new PackedTimeline(retention, pool);
+        const model: string[][] = [[]];
+        const undo: Array<{ packed: string; dropped: string[] }> = [];
+        let n = 0;
+        for (const o of ops) {
+          if (o !== 'undo') {
+            const packed = JSON.stringify([++n, { text: o }]);
+            undo.push({ packed, dropped: t.push(packed) });
+            model.push([...model[model.length - 1], packed].slice(-retention));
+          } else if (undo.length > 0) {
+            const u = undo.pop()!;
+            t.remove(u.packed, u.dropped);
+            model.pop();
+          }
+          const want = model[model.length - 1];
+          expect(seen(t)).to.deep.equal(want);
+          expect(t.size).to.equal(want.length);
+          if (undo.length === 0) expect(t.empty).to.equal(true); // every push taken back
+        }
+        // Chunks go back to the pool when their change is final (here: all at the end) or undone, so
+        // none is lost and none is handed out twice: what is in use is what the timeline holds.
+        for (const u of undo) for (const c of u.dropped) pool.give(c.bytes);
+        const held = (t as unknown as { chunks: Array<{ bytes: Buffer }> }).chunks.filter((c) => c.bytes.length === chunkBytes);
+        expect(pool.inUse).to.equal(held.length);
+        expect(new Set(held.map((c) => c.bytes)).size).to.equal(held.length);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('holds a full timeline of 200 boot-script events in 9 buffers, and stops a read early', () => {
+    const t = new PackedTimeline(200, new ChunkPool());
+    const detail = { state: 'active', arch: 'x86_64-efi', kind: 'local', bytes: 229, durationMs: 0.02, address: '198.18.0.10' };
+    for (let i = 1; i <= 1000; i++) t.push(`[${i},1796000000000,"http","http.script",${JSON.stringify(detail)}]`);
+    const held = (t as unknown as { chunks: unknown[] }).chunks;
+    expect(held.length).to.be.within(7, 9); // 29 such events fit in 4 KiB, plus up to a chunk of extras
+    expect(seen(t).map((p) => JSON.parse(p)[0])).to.deep.equal(Array.from({ length: 200 }, (_, i) => 801 + i));
+    const small = new PackedTimeline(200, new ChunkPool());
+    for (let i = 1; i <= 1000; i++) small.push(`[${i}]`);
+    expect(seen(small)).to.deep.equal(Array.from({ length: 200 }, (_, i) => `[${801 + i}]`));
+    const firstThree: string[] = [];
+    small.each((p) => firstThree.push(p) < 3);
+    expect(firstThree).to.deep.equal(['[801]', '[802]', '[803]']);
+  });
+});
+
+describe('storage-memory boot events: chunks are reused once final', () => {
+  const event = (mac: string, i: number) => ({ mac, at: 1796000000000 + i, source: 'http', kind: 'http.script', detail: { state: 'active', arch: 'x86_64-efi', bytes: 229, n: i } });
+
+  it('20 000 appends to 10 machines use no more chunks than the timelines hold', async () => {
+    const engine = new StoreEngine({ historyRetention: 5, bootEventRetention: 200 });
+    const { bootEvents } = engineStores(engine);
+    for (let i = 0; i < 20000; i++) await bootEvents.append(event(`02:00:00:00:00:0${i % 10}`, i));
+    const pool = engine.events.pool;
+    // 200 events of ~120 bytes: 6–8 chunks per machine; without reuse it would be ~600 chunks.
+    expect(pool.inUse).to.be.within(60, 90);
+    expect((await bootEvents.list('02:00:00:00:00:03')).map((e) => e.detail.n)).to.deep.equal(Array.from({ length: 200 }, (_, k) => 18003 + 10 * k));
+  });
+
+  it('a change rolled back by its backend keeps its chunks out of the pool and its events back in the timeline', async () => {
+    const engine = new StoreEngine({ historyRetention: 5, bootEventRetention: 3 });
+    let fail = false;
+    const { bootEvents } = engineStores(engine, {
+      persist: async (changes) => {
+        if (!fail) return;
+        engine.undo(changes); // as storage-file does before rejecting
+        throw new Error('disk full');
+      },
+    });
+    const mac = '02:00:00:00:00:01';
+    for (let i = 0; i < 200; i++) await bootEvents.append(event(mac, i));
+    const before = await bootEvents.list(mac);
+    const inUse = engine.events.pool.inUse;
+    fail = true;
+    for (let i = 200; i < 400; i++) await bootEvents.append(event(mac, i)).then(() => expect.fail('persist failed, append must reject'), () => undefined);
+    expect(await bootEvents.list(mac)).to.deep.equal(before);
+    expect(engine.events.pool.inUse).to.equal(inUse);
+  });
+});
