@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from '@pureboot/core';
 
 describe('core FastCounter', () => {
@@ -16,6 +16,23 @@ describe('core FastCounter', () => {
     const values = (await registry.getSingleMetric('pb_test_packets_total')?.get())?.values ?? [];
     expect(values.find((v) => v.labels.type === 'REQUEST')?.value, 'a second read sees later increments, not a sum of reads').to.equal(2);
     expect(values.find((v) => v.labels.type === 'DISCOVER')?.value).to.equal(3);
+  });
+
+  it('shows exactly what prom-client\'s own Counter shows, with 0, 1 and 3 labels (any values)', async () => {
+    const values = ['active', 'x86_64-efi', '', 'a\u0000b', 'é', 'local'];
+    for (const labelNames of [[], ['kind'], ['state', 'arch', 'kind']] as const) {
+      const fastReg = new Registry();
+      const refReg = new Registry();
+      const fast = FastCounter.in(fastReg, { name: 'pb_test_same_total', help: 'test', labelNames });
+      const ref = new Counter({ name: 'pb_test_same_total', help: 'test', labelNames, registers: [refReg] });
+      for (let i = 0; i < 500; i++) {
+        const labels = Object.fromEntries(labelNames.map((l, k) => [l, values[(i * (k + 3) + k) % values.length]]));
+        fast.inc(labels, 1 + (i % 3));
+        ref.inc(labels, 1 + (i % 3));
+      }
+      const sorted = (t: string) => t.split('\n').sort().join('\n');
+      expect(sorted(await fastReg.metrics())).to.equal(sorted(await refReg.metrics()));
+    }
   });
 
   it('one counter per registry and name: a second plugin instance adds to the same series', () => {
