@@ -21,10 +21,20 @@ export interface EngineStores {
 /** The three contract services over one engine. */
 export function engineStores(engine: StoreEngine, binding: EngineBinding = {}): EngineStores {
   const { ready, persist } = binding;
-  const read = async <T>(fn: () => T): Promise<T> => {
-    if (ready) await ready();
-    return fn();
-  };
+  // Without `ready` (storage-memory) a read is a settled promise of the value: an async function
+  // would add its own promise and a microtask to every boot request's machine lookup.
+  const read = ready
+    ? async <T>(fn: () => T): Promise<T> => {
+        await ready();
+        return fn();
+      }
+    : <T>(fn: () => T): Promise<T> => {
+        try {
+          return Promise.resolve(fn());
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
   const write = async <T>(fn: () => T): Promise<T> => {
     if (ready) await ready();
     const { value, changes } = engine.run(fn);
