@@ -94,8 +94,9 @@ export default definePlugin<BootApiOptions>({
         }
       },
       onPersisted: (ev, attributed) => metrics.bootEvents.inc({ source: ev.source, attributed: String(attributed) }),
+      onDropped: (ev, reason) => metrics.bootEventsDropped.inc({ source: ev.source, reason }),
     });
-    hooks.bootEvent.tapPromise({ name: 'boot-api:timeline', stage: Stage.BUILTIN }, (ev: BootEvent) => timeline.record(ev));
+    hooks.bootEvent.tap({ name: 'boot-api:timeline', stage: Stage.BUILTIN }, (ev: BootEvent) => timeline.take(ev));
 
     const health: HealthState = { phase: 'loaded', plugins: ctx.config.plugins.map((p) => shortName(typeof p === 'string' ? p : p.name)) };
     hooks.started.tap('boot-api', (info) => {

@@ -18,6 +18,7 @@ export function createMetrics(registry: Registry) {
     ),
     transitions: new Counter({ name: 'pureboot_node_transitions_total', help: 'Lifecycle transitions, by from and to state', labelNames: ['from', 'to'], registers }),
     bootEvents: FastCounter.in(registry, { name: 'pureboot_boot_events_total', help: 'Boot events seen, by source and whether a MAC could be attributed', labelNames: ['source', 'attributed'] }),
+    bootEventsDropped: FastCounter.in(registry, { name: 'pureboot_boot_events_dropped_total', help: 'Boot events not stored in the timeline: too many waiting for the store (backlog) or the store failed (error)', labelNames: ['source', 'reason'] }),
     callbacks: new Counter({ name: 'pureboot_installer_callbacks_total', help: 'Installer callbacks, by event and result', labelNames: ['event', 'result'], registers }),
     assets: new Counter({ name: 'pureboot_http_asset_requests_total', help: 'Asset requests, by HTTP status', labelNames: ['status'], registers }),
     assetBytes: new Counter({ name: 'pureboot_http_asset_bytes_total', help: 'Asset bytes sent over HTTP', registers }),

@@ -10,6 +10,10 @@ export interface TimelineDeps {
   /** Optional: a lease store to ask when the address was never seen in an event (after a restart). */
   leaseStore?: () => LeaseStore | undefined;
   onPersisted?: (ev: BootEvent, attributed: boolean) => void;
+  /** An event that was not stored: too many still being stored (`backlog`) or the store failed (`error`). */
+  onDropped?: (ev: BootEvent, reason: 'backlog' | 'error') => void;
+  /** Events being stored at most (default 10 000): a stalled store must not make memory grow. */
+  maxInFlight?: number;
 }
 
 /**
@@ -19,8 +23,47 @@ export interface TimelineDeps {
  */
 export class TimelineRecorder {
   private readonly macByIp = new Map<string, string>();
+  private inFlight = 0;
+  private readonly maxInFlight: number;
+  private lastBacklogWarning = 0;
 
-  constructor(private readonly deps: TimelineDeps) {}
+  constructor(private readonly deps: TimelineDeps) {
+    this.maxInFlight = deps.maxInFlight ?? 10000;
+  }
+
+  /**
+   * The bootEvent tap (a sync one): the event is stored in the background and the notification does
+   * not wait for the store. A boot request's own event then costs no hook promise and no deadline
+   * timer (bench:http: 3–5 % more requests/s than a promise tap). What a deadline did for a promise
+   * tap is done here: a store that stops answering makes events drop (counted, warned about once a
+   * minute) once `maxInFlight` wait, and a failed store call is logged and counted.
+   */
+  take(ev: BootEvent): void {
+    if (this.inFlight >= this.maxInFlight) {
+      this.deps.onDropped?.(ev, 'backlog');
+      const now = Date.now();
+      if (now - this.lastBacklogWarning >= 60000) {
+        this.lastBacklogWarning = now;
+        this.deps.logger.warn({ inFlight: this.inFlight, kind: ev.kind }, 'boot events are not being stored fast enough: dropping new ones until the store catches up');
+      }
+      return;
+    }
+    this.inFlight++;
+    this.record(ev).then(this.settled, (err: unknown) => {
+      this.settled();
+      this.deps.onDropped?.(ev, 'error');
+      this.deps.logger.error({ err, kind: ev.kind }, 'a boot event could not be stored in the timeline');
+    });
+  }
+
+  /** Events being stored now. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  private readonly settled = (): void => {
+    this.inFlight--;
+  };
 
   /** Remember ip → mac from an event that carries both (DHCP first, but any attributed event helps). */
   learn(ev: BootEvent, mac: string): void {
