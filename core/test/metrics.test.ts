@@ -26,7 +26,7 @@ describe('core FastCounter', () => {
       const fast = FastCounter.in(fastReg, { name: 'pb_test_same_total', help: 'test', labelNames });
       const ref = new Counter({ name: 'pb_test_same_total', help: 'test', labelNames, registers: [refReg] });
       for (let i = 0; i < 500; i++) {
-        const labels = Object.fromEntries(labelNames.map((l, k) => [l, values[(i * (k + 3) + k) % values.length]]));
+        const labels = Object.fromEntries(labelNames.map((l, k) => [l, values[(i * (k + 3) + k) % values.length]])) as Record<(typeof labelNames)[number], string>;
         fast.inc(labels, 1 + (i % 3));
         ref.inc(labels, 1 + (i % 3));
       }

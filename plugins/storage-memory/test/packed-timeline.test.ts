@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ChunkPool } from '../src/chunk-pool';
 import { StoreEngine } from '../src/engine';
 import { engineStores } from '../src/stores';
-import { PackedTimeline } from '../src/packed-timeline';
+import { PackedTimeline, type Chunk } from '../src/packed-timeline';
 
 const seen = (t: PackedTimeline): string[] => {
   const out: string[] = [];
@@ -22,7 +22,7 @@ describe('storage-memory PackedTimeline (one machine’s events in off-heap chun
         const pool = new ChunkPool(chunkBytes, 3);
         const t = new PackedTimeline(retention, pool);
         const model: string[][] = [[]];
-        const undo: Array<{ packed: string; dropped: string[] }> = [];
+        const undo: Array<{ packed: string; dropped: Chunk[] }> = [];
         let n = 0;
         for (const o of ops) {
           if (o !== 'undo') {
