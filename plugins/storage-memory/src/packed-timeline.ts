@@ -25,13 +25,26 @@ const NONE: Chunk[] = [];
  * and every read skips the oldest extras, so a reader sees exactly the newest `retention`.
  */
 export class PackedTimeline {
-  private chunks: Chunk[] = [];
-  private held = 0;
+  /** Full chunks, oldest first. */
+  private sealed: Chunk[] = [];
+  /** Events in `sealed`, and in its oldest chunk. */
+  private sealedN = 0;
+  private firstN = 0;
+  // The chunk being written, in fields of its own: with 10 000 machines in rotation every timeline is
+  // cold in the CPU cache when its machine boots again, and each object on the append path is a miss
+  // (bench:http: 100 machines in rotation ran 12 % faster than 10 000).
+  private cur: Buffer | undefined;
+  private curEnd = 0;
+  private curN = 0;
 
   constructor(
     private readonly retention: number,
     private readonly pool: ChunkPool,
   ) {}
+
+  private get held(): number {
+    return this.sealedN + this.curN;
+  }
 
   /** Events a reader sees. */
   get size(): number {
@@ -44,30 +57,47 @@ export class PackedTimeline {
 
   /** Add the newest event; returns the chunks retention dropped (kept for undo until given back to the pool). */
   push(packed: string): Chunk[] {
-    let last = this.chunks[this.chunks.length - 1];
+    let cur = this.cur;
     // A UTF-16 code unit is at most 3 UTF-8 bytes: the exact length is only needed near the end.
-    if (!last || (last.end + packed.length * 3 + 1 > last.bytes.length && last.end + Buffer.byteLength(packed) + 1 > last.bytes.length)) {
+    if (!cur || (this.curEnd + packed.length * 3 + 1 > cur.length && this.curEnd + Buffer.byteLength(packed) + 1 > cur.length)) {
+      if (cur) this.seal(cur);
       const size = Buffer.byteLength(packed) + 1;
-      last = { bytes: size <= this.pool.chunkBytes ? this.pool.take() : Buffer.allocUnsafeSlow(size), end: 0, n: 0 };
-      this.chunks.push(last);
+      cur = this.cur = size <= this.pool.chunkBytes ? this.pool.take() : Buffer.allocUnsafeSlow(size);
     }
-    last.end += last.bytes.write(packed, last.end, 'utf8');
-    last.bytes[last.end++] = 10;
-    last.n++;
-    this.held++;
-    let dropped: Chunk[] | undefined;
-    while (this.chunks.length > 1 && this.held - this.chunks[0].n >= this.retention) {
-      const c = this.chunks.shift()!;
-      this.held -= c.n;
-      (dropped ??= []).push(c);
+    let end = this.curEnd;
+    end += cur.write(packed, end, 'utf8');
+    cur[end++] = 10;
+    this.curEnd = end;
+    this.curN++;
+    if (this.sealedN === 0 || this.held - this.firstN < this.retention) return NONE;
+    const dropped: Chunk[] = [];
+    while (this.sealed.length > 0 && this.held - this.sealed[0].n >= this.retention) {
+      const c = this.sealed.shift()!;
+      this.sealedN -= c.n;
+      dropped.push(c);
     }
-    return dropped ?? NONE;
+    this.firstN = this.sealed.length > 0 ? this.sealed[0].n : 0;
+    return dropped;
+  }
+
+  private seal(bytes: Buffer): void {
+    this.sealed.push({ bytes, end: this.curEnd, n: this.curN });
+    if (this.sealed.length === 1) this.firstN = this.curN;
+    this.sealedN += this.curN;
+    this.cur = undefined;
+    this.curEnd = 0;
+    this.curN = 0;
+  }
+
+  /** All chunks, oldest first (the one being written last). */
+  private all(): Chunk[] {
+    return this.cur ? [...this.sealed, { bytes: this.cur, end: this.curEnd, n: this.curN }] : this.sealed;
   }
 
   /** The retained events, oldest first; stop early by returning false. */
   each(visit: (packed: string) => boolean | void): void {
     let skip = this.held - this.retention;
-    for (const c of this.chunks) {
+    for (const c of this.all()) {
       if (skip >= c.n) {
         skip -= c.n;
         continue;
@@ -85,14 +115,19 @@ export class PackedTimeline {
    */
   remove(packed: string, dropped: Chunk[]): void {
     const all: string[] = [];
+    const held = this.all();
     for (const c of dropped) all.push(...lines(c));
-    for (const c of this.chunks) all.push(...lines(c));
+    for (const c of held) all.push(...lines(c));
     const i = all.lastIndexOf(packed);
     if (i >= 0) all.splice(i, 1);
     for (const c of dropped) this.pool.give(c.bytes);
-    for (const c of this.chunks) this.pool.give(c.bytes);
-    this.chunks = [];
-    this.held = 0;
+    for (const c of held) this.pool.give(c.bytes);
+    this.sealed = [];
+    this.sealedN = 0;
+    this.firstN = 0;
+    this.cur = undefined;
+    this.curEnd = 0;
+    this.curN = 0;
     for (const p of all) this.push(p);
   }
 }

@@ -42,9 +42,10 @@ describe('storage-memory PackedTimeline (one machine’s events in off-heap chun
         // Chunks go back to the pool when their change is final (here: all at the end) or undone, so
         // none is lost and none is handed out twice: what is in use is what the timeline holds.
         for (const u of undo) for (const c of u.dropped) pool.give(c.bytes);
-        const held = (t as unknown as { chunks: Array<{ bytes: Buffer }> }).chunks.filter((c) => c.bytes.length === chunkBytes);
+        const inner = t as unknown as { sealed: Array<{ bytes: Buffer }>; cur?: Buffer };
+        const held = [...inner.sealed.map((c) => c.bytes), ...(inner.cur ? [inner.cur] : [])].filter((b) => b.length === chunkBytes);
         expect(pool.inUse).to.equal(held.length);
-        expect(new Set(held.map((c) => c.bytes)).size).to.equal(held.length);
+        expect(new Set(held).size).to.equal(held.length);
       }),
       { numRuns: 2000 },
     );
@@ -54,7 +55,8 @@ describe('storage-memory PackedTimeline (one machine’s events in off-heap chun
     const t = new PackedTimeline(200, new ChunkPool());
     const detail = { state: 'active', arch: 'x86_64-efi', kind: 'local', bytes: 229, durationMs: 0.02, address: '198.18.0.10' };
     for (let i = 1; i <= 1000; i++) t.push(`[${i},1796000000000,"http","http.script",${JSON.stringify(detail)}]`);
-    const held = (t as unknown as { chunks: unknown[] }).chunks;
+    const inner = t as unknown as { sealed: unknown[]; cur?: Buffer };
+    const held = [...inner.sealed, ...(inner.cur ? [inner.cur] : [])];
     expect(held.length).to.be.within(7, 9); // 29 such events fit in 4 KiB, plus up to a chunk of extras
     expect(seen(t).map((p) => JSON.parse(p)[0])).to.deep.equal(Array.from({ length: 200 }, (_, i) => 801 + i));
     const small = new PackedTimeline(200, new ChunkPool());
