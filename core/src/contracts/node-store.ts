@@ -101,6 +101,13 @@ export interface StoredBootEvent {
 
 export interface BootEventLog {
   append(event: Omit<StoredBootEvent, 'seq'>): Promise<StoredBootEvent>;
+  /**
+   * Append several events at once, all or none (a bad event rejects the call and stores nothing), with
+   * seqs growing in the given order. Optional: the boot timeline uses it to store the events of one
+   * event-loop turn in one store operation (one journal record, one SQL statement) and falls back to
+   * `append` per event for a backend without it.
+   */
+  appendMany?(events: ReadonlyArray<Omit<StoredBootEvent, 'seq'>>): Promise<StoredBootEvent[]>;
   /** Events of one machine, oldest first, after `afterSeq` when given. */
   list(mac: string, opts?: { afterSeq?: number; limit?: number }): Promise<StoredBootEvent[]>;
 }

@@ -621,6 +621,36 @@ export function storeConformance(name: string, factory: StoreFactory, settings: 
         const next = await s.append(ev(3));
         assert.ok(next.seq > mine[mine.length - 1].seq);
       });
+
+      it('appendMany (when provided): seqs in the given order, retention per machine, the same as list', async function () {
+        const { bootEvents: s } = await fresh();
+        if (!s.appendMany) return this.skip();
+        const before = await s.append(ev(3));
+        const batch = [ev(1), ev(2), ...Array.from({ length: opts.bootEventRetention + 2 }, (_, i) => ({ ...ev(1), kind: `k${i}` })), ev(2, 'tftp.done')];
+        const out = await s.appendMany(batch);
+        assert.deepEqual(out.map((e) => ({ ...e, seq: 0 })), batch.map((e) => ({ ...e, seq: 0 })));
+        assert.ok(out.every((e, i) => e.seq > (i === 0 ? before.seq : out[i - 1].seq)), 'seqs grow in the given order');
+        const mine = out.filter((e) => e.mac === m(1));
+        assert.deepEqual(await s.list(m(1)), mine.slice(-opts.bootEventRetention));
+        assert.deepEqual(await s.list(m(2)), out.filter((e) => e.mac === m(2)));
+        assert.deepEqual(await s.appendMany([]), []);
+      });
+
+      it('appendMany (when provided): one bad event rejects the call and stores none of it', async function () {
+        const { bootEvents: s } = await fresh();
+        if (!s.appendMany) return this.skip();
+        const first = await s.append(ev(1));
+        const bad = { ...ev(2), detail: 'not an object' } as unknown as ReturnType<typeof ev>;
+        await s.appendMany([ev(1, 'tftp.start'), ev(2), bad, ev(3)]).then(
+          () => assert.fail('a batch with a bad event must reject'),
+          (err: unknown) => assert.ok(err instanceof Error),
+        );
+        assert.deepEqual(await s.list(m(1)), [first]);
+        assert.deepEqual(await s.list(m(2)), []);
+        assert.deepEqual(await s.list(m(3)), []);
+        const next = await s.append(ev(3));
+        assert.ok(next.seq > first.seq);
+      });
     });
 
     describe('durability (backends with reopen())', () => {

@@ -1,4 +1,4 @@
-import type { BootEvent, BootEventLog, LeaseStore, Logger } from '@pureboot/core';
+import type { BootEvent, BootEventLog, LeaseStore, Logger, StoredBootEvent } from '@pureboot/core';
 import { intToIp, ipToInt } from '@pureboot/core';
 import { normaliseMac } from './mac';
 
@@ -34,9 +34,13 @@ export class TimelineRecorder {
   /**
    * The bootEvent tap (a sync one): the event is stored in the background and the notification does
    * not wait for the store. A boot request's own event then costs no hook promise and no deadline
-   * timer (bench:http: 3–5 % more requests/s than a promise tap). What a deadline did for a promise
-   * tap is done here: a store that stops answering makes events drop (counted, warned about once a
-   * minute) once `maxInFlight` wait, and a failed store call is logged and counted.
+   * timer (bench:http: 3–5 % more requests/s than a promise tap). Events that carry their MAC are
+   * stored together at the end of the event-loop turn with the store's `appendMany` (one engine
+   * operation or SQL statement per turn instead of one per event: another 3 % in bench:http); one
+   * bad event makes that batch go again event by event, so only it is lost.
+   * What a deadline did for a promise tap is done here: a store that stops answering makes events
+   * drop (counted, warned about once a minute) once `maxInFlight` wait, and a failed store call is
+   * logged and counted.
    */
   take(ev: BootEvent): void {
     if (this.inFlight >= this.maxInFlight) {
@@ -49,16 +53,55 @@ export class TimelineRecorder {
       return;
     }
     this.inFlight++;
-    this.record(ev).then(this.settled, (err: unknown) => {
-      this.settled();
-      this.deps.onDropped?.(ev, 'error');
-      this.deps.logger.error({ err, kind: ev.kind }, 'a boot event could not be stored in the timeline');
-    });
+    const mac = ev.mac ? normaliseMac(ev.mac) : undefined;
+    if (mac && this.deps.bootEvents.appendMany) {
+      this.learn(ev, mac);
+      if (this.batch.length === 0) setImmediate(this.flush);
+      this.batch.push(ev);
+      this.batchStored.push(storedForm(ev, mac));
+      return;
+    }
+    this.record(ev).then(this.settled, (err: unknown) => this.failed(ev, err));
   }
 
-  /** Events being stored now. */
+  /** Events being stored now (or waiting for the end of the turn). */
   get pending(): number {
     return this.inFlight;
+  }
+
+  private batch: BootEvent[] = [];
+  private batchStored: Array<Omit<StoredBootEvent, 'seq'>> = [];
+
+  private readonly flush = (): void => {
+    const evs = this.batch;
+    const stored = this.batchStored;
+    this.batch = [];
+    this.batchStored = [];
+    this.deps.bootEvents.appendMany!(stored).then(
+      () => {
+        for (const ev of evs) {
+          this.inFlight--;
+          this.deps.onPersisted?.(ev, true);
+        }
+      },
+      () => {
+        evs.forEach((ev, i) => {
+          this.deps.bootEvents.append(stored[i]).then(
+            () => {
+              this.inFlight--;
+              this.deps.onPersisted?.(ev, true);
+            },
+            (err: unknown) => this.failed(ev, err),
+          );
+        });
+      },
+    );
+  };
+
+  private failed(ev: BootEvent, err: unknown): void {
+    this.inFlight--;
+    this.deps.onDropped?.(ev, 'error');
+    this.deps.logger.error({ err, kind: ev.kind }, 'a boot event could not be stored in the timeline');
   }
 
   private readonly settled = (): void => {
@@ -98,8 +141,13 @@ export class TimelineRecorder {
       this.deps.logger.debug({ kind: ev.kind, address: ev.address }, 'boot event without a known MAC: not kept in any timeline');
       return;
     }
-    const detail = ev.address && !('address' in ev.detail) ? { ...ev.detail, address: ev.address } : ev.detail;
-    await this.deps.bootEvents.append({ mac, at: ev.at, source: ev.source, kind: ev.kind, detail });
+    await this.deps.bootEvents.append(storedForm(ev, mac));
     this.deps.onPersisted?.(ev, true);
   }
+}
+
+/** The event as the timeline keeps it: its MAC resolved, the client address in the detail. */
+function storedForm(ev: BootEvent, mac: string): Omit<StoredBootEvent, 'seq'> {
+  const detail = ev.address && !('address' in ev.detail) ? { ...ev.detail, address: ev.address } : ev.detail;
+  return { mac, at: ev.at, source: ev.source, kind: ev.kind, detail };
 }

@@ -66,6 +66,8 @@ export function engineStores(engine: StoreEngine, binding: EngineBinding = {}): 
     },
     bootEvents: {
       append: (e) => write(() => E.append(e)),
+      // One operation: all appended or (a bad event throws, the engine undoes the rest) none.
+      appendMany: (es) => write(() => es.map((e) => E.append(e))),
       list: (mac, o) => read(() => E.list(mac, o)),
     },
   };

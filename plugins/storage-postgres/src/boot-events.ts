@@ -25,6 +25,7 @@ export class PgBootEventLog implements BootEventLog {
   }
 
   async append(event: Omit<StoredBootEvent, 'seq'>): Promise<StoredBootEvent> {
+    checkEvent(event);
     await this.deps.ready();
     const mac = event.mac.toLowerCase();
     // The DELETE sees the table as it was before this INSERT, so "keep perNode - 1 old ones" leaves perNode with the new one.
@@ -40,6 +41,43 @@ export class PgBootEventLog implements BootEventLog {
       [mac, event.at, event.source, event.kind, JSON.stringify(event.detail ?? {}), this.deps.perNode - 1],
     );
     return toEvent(r.rows[0]);
+  }
+
+  /**
+   * One statement for the whole batch: seqs are drawn in the given order, each machine keeps its newest
+   * `perNode` (of its old events and the batch's; batch events already beyond that are never written,
+   * as if appended and dropped at once), and the statement stores all or nothing.
+   */
+  async appendMany(events: ReadonlyArray<Omit<StoredBootEvent, 'seq'>>): Promise<StoredBootEvent[]> {
+    events.forEach(checkEvent);
+    if (events.length === 0) return [];
+    await this.deps.ready();
+    const s = this.s;
+    const r = await this.deps.db.query<EventRow & Record<string, unknown>>(
+      `WITH input AS (
+         SELECT t.mac, t.at, t.source, t.kind, t.detail, t.ord, nextval(pg_get_serial_sequence('${s}.boot_events', 'seq')) AS seq
+         FROM (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS u(mac, at, source, kind, detail, ord) ORDER BY ord) t),
+       ranked AS (
+         SELECT *, row_number() OVER (PARTITION BY mac ORDER BY seq DESC) AS rn, count(*) OVER (PARTITION BY mac) AS k FROM input),
+       ins AS (
+         INSERT INTO ${s}.boot_events (seq, mac, at, source, kind, detail)
+         SELECT seq, mac, at, source, kind, detail FROM ranked WHERE rn <= $6),
+       old AS (
+         SELECT b.seq, row_number() OVER (PARTITION BY b.mac ORDER BY b.seq DESC) AS rn, m.k
+         FROM ${s}.boot_events b JOIN (SELECT mac, max(k) AS k FROM ranked GROUP BY mac) m ON b.mac = m.mac),
+       del AS (
+         DELETE FROM ${s}.boot_events b USING old WHERE b.seq = old.seq AND old.rn > $6 - old.k)
+       SELECT seq, mac, at, source, kind, detail FROM input ORDER BY ord`,
+      [
+        events.map((e) => e.mac.toLowerCase()),
+        events.map((e) => e.at),
+        events.map((e) => e.source),
+        events.map((e) => e.kind),
+        events.map((e) => JSON.stringify(e.detail)),
+        this.deps.perNode,
+      ],
+    );
+    return r.rows.map(toEvent);
   }
 
   async list(mac: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredBootEvent[]> {
@@ -59,4 +97,13 @@ export class PgBootEventLog implements BootEventLog {
     const r = await this.deps.db.query(`DELETE FROM ${this.s}.boot_events WHERE at < $1`, [before]);
     return r.rowCount ?? 0;
   }
+}
+
+/** The same checks as the in-memory store's, so a bad event is a BAD_REQUEST on every backend. */
+function checkEvent(e: Omit<StoredBootEvent, 'seq'>): void {
+  const bad = (what: string) => new PgStoreError(StorageErrorCodes.BAD_REQUEST, `boot event ${what}`, {});
+  if (!e || typeof e.mac !== 'string' || e.mac.length === 0) throw bad('mac must be a non-empty string');
+  if (typeof e.at !== 'number' || !Number.isFinite(e.at)) throw bad('at must be an epoch-ms number');
+  if (typeof e.kind !== 'string' || typeof e.source !== 'string') throw bad('kind and source must be strings');
+  if (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)) throw bad('detail must be an object');
 }
