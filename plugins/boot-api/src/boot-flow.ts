@@ -122,14 +122,18 @@ export class BootFlow {
     }
   }
 
+  /** What serving this request changes on the record (undefined, and nothing allocated, for a known machine seen recently). */
   private touch(node: NodeRecord, arch: string, machine: MachineInfo, now: number): Omit<NodePatch, 'state' | 'transition'> | undefined {
-    const patch: Omit<NodePatch, 'state' | 'transition'> = {};
-    if (arch !== 'unknown' && node.arch !== arch) patch.arch = arch;
-    const attrs: Record<string, unknown> = {};
-    for (const k of ATTRIBUTE_KEYS) if (machine[k] !== undefined && node.attributes[k] !== machine[k]) attrs[k] = machine[k];
-    if (Object.keys(attrs).length) patch.attributes = attrs;
-    if (Object.keys(patch).length || now - node.lastSeen >= this.d.options.lastSeenIntervalMs) patch.lastSeen = now;
-    return Object.keys(patch).length ? patch : undefined;
+    let patch: Omit<NodePatch, 'state' | 'transition'> | undefined;
+    if (arch !== 'unknown' && node.arch !== arch) (patch ??= {}).arch = arch;
+    let attrs: Record<string, unknown> | undefined;
+    for (const k of ATTRIBUTE_KEYS) {
+      const v = machine[k];
+      if (v !== undefined && node.attributes[k] !== v) (attrs ??= {})[k] = v;
+    }
+    if (attrs) (patch ??= {}).attributes = attrs;
+    if (patch || now - node.lastSeen >= this.d.options.lastSeenIntervalMs) (patch ??= {}).lastSeen = now;
+    return patch;
   }
 
   async boot(q: BootQuery, client: { address: string }, baseUrl: string): Promise<BootResult> {

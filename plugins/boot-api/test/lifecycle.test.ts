@@ -38,6 +38,40 @@ async function transition(h: Harness, to: string): Promise<number> {
   return r.statusCode;
 }
 
+describe('boot-api: what a boot request writes to a known machine', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ bootApi: { profiles, groups: { all: { profile: 'debian' } } } });
+  });
+  afterEach(() => h.stop());
+
+  const get = (url: string) => h.inject({ method: 'GET', url, auth: false });
+
+  it('nothing while nothing changed within lastSeenIntervalMs; lastSeen after it; a changed arch or attribute at once', async () => {
+    expect((await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi&ip=198.18.0.10&serial=S1`)).statusCode).to.equal(200);
+    const first = await node(h);
+    expect(first).to.include({ arch: 'x86_64-efi', lastSeen: h.clock.now() });
+    expect(first.attributes).to.deep.equal({ ip: '198.18.0.10', serial: 'S1' });
+    h.clock.advance(30000);
+    await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi&ip=198.18.0.10&serial=S1`);
+    expect((await node(h)).version, 'same values within the interval: no write').to.equal(first.version);
+    h.clock.advance(30000);
+    await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi&ip=198.18.0.10&serial=S1`);
+    const later = await node(h);
+    expect(later.version).to.equal(first.version + 1);
+    expect(later.lastSeen).to.equal(h.clock.now());
+    h.clock.advance(1000);
+    await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi&ip=198.18.0.11&serial=S1`);
+    const moved = await node(h);
+    expect(moved).to.include({ version: later.version + 1, lastSeen: h.clock.now() });
+    expect(moved.attributes).to.deep.equal({ ip: '198.18.0.11', serial: 'S1' });
+    h.clock.advance(1000);
+    await get(`/api/v1/boot?mac=${HY}&buildarch=arm64&platform=efi&ip=198.18.0.11`);
+    expect(await node(h)).to.include({ arch: 'arm64-efi', version: moved.version + 1 });
+    expect((await node(h)).attributes, 'an absent variable keeps the stored value').to.deep.equal({ ip: '198.18.0.11', serial: 'S1' });
+  });
+});
+
 describe('boot-api lifecycle through the HTTP API alone', () => {
   let h: Harness;
   beforeEach(async () => {
