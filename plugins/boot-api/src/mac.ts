@@ -6,10 +6,12 @@
 const PATTERNS = [/^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i, /^([0-9a-f]{2})([0-9a-f]{2})\.?([0-9a-f]{2})([0-9a-f]{2})\.?([0-9a-f]{2})([0-9a-f]{2})$/i];
 
 const CANONICAL = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const HYPHENS = /^[0-9a-f]{2}(?:-[0-9a-f]{2}){5}$/;
 
 export function normaliseMac(input: unknown): string | undefined {
   if (typeof input !== 'string' || input.length > 17) return undefined;
   if (CANONICAL.test(input)) return input; // the common case (iPXE ${mac}, stored keys): nothing to do
+  if (HYPHENS.test(input)) return input.replace(/-/g, ':'); // iPXE ${mac:hexhyp}, the boot URL's form
   for (const re of PATTERNS) {
     const m = re.exec(input);
     if (m) {
