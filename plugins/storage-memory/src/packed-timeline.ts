@@ -57,18 +57,7 @@ export class PackedTimeline {
 
   /** Add the newest event; returns the chunks retention dropped (kept for undo until given back to the pool). */
   push(packed: string): Chunk[] {
-    let cur = this.cur;
-    // A UTF-16 code unit is at most 3 UTF-8 bytes: the exact length is only needed near the end.
-    if (!cur || (this.curEnd + packed.length * 3 + 1 > cur.length && this.curEnd + Buffer.byteLength(packed) + 1 > cur.length)) {
-      if (cur) this.seal(cur);
-      const size = Buffer.byteLength(packed) + 1;
-      cur = this.cur = size <= this.pool.chunkBytes ? this.pool.take() : Buffer.allocUnsafeSlow(size);
-    }
-    let end = this.curEnd;
-    end += cur.write(packed, end, 'utf8');
-    cur[end++] = 10;
-    this.curEnd = end;
-    this.curN++;
+    this.append(packed);
     if (this.sealedN === 0 || this.held - this.firstN < this.retention) return NONE;
     const dropped: Chunk[] = [];
     while (this.sealed.length > 0 && this.held - this.sealed[0].n >= this.retention) {
@@ -78,6 +67,23 @@ export class PackedTimeline {
     }
     this.firstN = this.sealed.length > 0 ? this.sealed[0].n : 0;
     return dropped;
+  }
+
+  /** Write the newest event, dropping nothing. */
+  private append(packed: string): void {
+    let cur = this.cur;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: the exact length is only needed near the end.
+    if (!cur || (this.curEnd + packed.length * 3 + 1 > cur.length && this.curEnd + Buffer.byteLength(packed) + 1 > cur.length)) {
+      if (cur) this.seal(cur);
+      const size = Buffer.byteLength(packed) + 1;
+      // The first chunk is a small one (see ChunkPool); an event larger than a full chunk gets its own buffer.
+      cur = this.cur = size <= this.pool.chunkBytes ? this.pool.take(size, this.sealedN === 0 && this.sealed.length === 0) : Buffer.allocUnsafeSlow(size);
+    }
+    let end = this.curEnd;
+    end += cur.write(packed, end, 'utf8');
+    cur[end++] = 10;
+    this.curEnd = end;
+    this.curN++;
   }
 
   private seal(bytes: Buffer): void {
@@ -111,7 +117,8 @@ export class PackedTimeline {
 
   /**
    * Take back an event `push` added, restoring the chunks it dropped (a failed write's rollback).
-   * Rollbacks run newest first, but this does not rely on it: it rebuilds the list from all it holds.
+   * Rollbacks run newest first (engine.undo, storage-file's revert), so the event taken back is the
+   * newest and the dropped chunks are the oldest. It is the rare path: O(timeline) per event.
    */
   remove(packed: string, dropped: Chunk[]): void {
     const all: string[] = [];
@@ -128,7 +135,10 @@ export class PackedTimeline {
     this.cur = undefined;
     this.curEnd = 0;
     this.curN = 0;
-    for (const p of all) this.push(p);
+    // Rebuilt without dropping anything: the chunk boundaries may differ from before, and a drop here
+    // could lose an event an older rollback still has to bring back. Readers skip the extras; the
+    // next push drops them.
+    for (const p of all) this.append(p);
   }
 }
 
