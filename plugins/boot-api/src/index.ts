@@ -181,6 +181,7 @@ export default definePlugin<BootApiOptions>({
       lifecycle.stop();
       await app.close();
       await lifecycle.settled();
+      await timeline.settled(); // the boot events taken so far reach the store before it closes
     });
   },
 

@@ -116,4 +116,43 @@ describe('boot-api TimelineRecorder (the bootEvent tap)', () => {
     expect(dropped).to.deep.equal(['2 error']);
     expect(r.pending).to.equal(0);
   });
+
+  it('one batch is stored at a time: events taken meanwhile wait and form the next, and a rejected batch is retried in order before it', async () => {
+    const calls: string[] = [];
+    const pending: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+    const log: BootEventLog = {
+      append: async (e) => {
+        calls.push(`append #${String(e.detail.n)}`);
+        return { ...e, seq: 0 };
+      },
+      appendMany: (es) =>
+        new Promise((resolve, reject) => {
+          calls.push(`appendMany ${es.map((e) => `#${String(e.detail.n)}`).join(',')}`);
+          pending.push({ resolve: () => resolve(es.map((e) => ({ ...e, seq: 0 }))), reject });
+        }),
+      list: async () => [],
+    };
+    const r = new TimelineRecorder({ bootEvents: log, logger: pino({ level: 'silent' }) });
+    r.take(event(1));
+    r.take(event(2));
+    await tick();
+    expect(calls).to.deep.equal(['appendMany #1,#2']);
+    r.take(event(3));
+    await tick();
+    r.take(event(4));
+    await tick();
+    expect(calls, 'nothing more while the first batch is being stored').to.deep.equal(['appendMany #1,#2']);
+    let done = false;
+    void r.settled().then(() => (done = true));
+    pending.shift()!.reject(new Error('a bad event in the batch'));
+    await tick();
+    await tick();
+    expect(calls).to.deep.equal(['appendMany #1,#2', 'append #1', 'append #2', 'appendMany #3,#4']);
+    expect(done, 'settled waits for the batch still being stored').to.equal(false);
+    pending.shift()!.resolve();
+    await tick();
+    expect(done).to.equal(true);
+    expect(r.pending).to.equal(0);
+  });
 });
+

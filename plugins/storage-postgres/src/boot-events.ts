@@ -55,7 +55,7 @@ export class PgBootEventLog implements BootEventLog {
     const s = this.s;
     const r = await this.deps.db.query<EventRow & Record<string, unknown>>(
       `WITH input AS (
-         SELECT t.mac, t.at, t.source, t.kind, t.detail, t.ord, nextval(pg_get_serial_sequence('${s}.boot_events', 'seq')) AS seq
+         SELECT t.mac, t.at, t.source, t.kind, t.detail, t.ord, nextval(pg_get_serial_sequence($7, 'seq')) AS seq
          FROM (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS u(mac, at, source, kind, detail, ord) ORDER BY ord) t),
        ranked AS (
          SELECT *, row_number() OVER (PARTITION BY mac ORDER BY seq DESC) AS rn, count(*) OVER (PARTITION BY mac) AS k FROM input),
@@ -75,6 +75,7 @@ export class PgBootEventLog implements BootEventLog {
         events.map((e) => e.kind),
         events.map((e) => JSON.stringify(e.detail)),
         this.deps.perNode,
+        `${s}.boot_events`, // a value, not SQL text: the schema name never reaches a string literal
       ],
     );
     return r.rows.map(toEvent);
