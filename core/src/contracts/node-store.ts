@@ -81,6 +81,12 @@ export interface NodePage {
 
 export interface NodeStore {
   get(mac: string): Promise<NodeRecord | undefined>;
+  /**
+   * The stored record itself, for read-only use: no copy is made (it may be shared and frozen, so it
+   * must not be changed or kept across awaits that could see it replaced). Optional: the boot endpoint
+   * reads every machine's record on every request and uses it when a backend has it.
+   */
+  peek?(mac: string): Promise<Readonly<NodeRecord> | undefined>;
   /** Create a machine; if it already exists the existing record is returned with ok=false. */
   create(node: NodeCreate): Promise<NodeCreateResult>;
   /** Compare-and-set: applies only when the stored version equals `expectedVersion`. */

@@ -526,6 +526,29 @@ export function storeConformance(name: string, factory: StoreFactory, settings: 
         assert.deepEqual((await s.get(m(1)))?.attributes, {});
       });
 
+      it('peek (when provided) is the stored record, read-only: equal to get, deeply frozen, later updates not seen through it', async function () {
+        const { nodeStore: s } = await fresh();
+        if (!s.peek) return this.skip();
+        assert.equal(await s.peek(m(1)), undefined);
+        await s.create({ mac: m(1), state: 'discovered', labels: { a: '1' }, attributes: { k: [1, 2] }, now: T0 });
+        await s.update(m(1), 1, { state: 'pending', transition: { reason: 'r', at: T0 + 1 } });
+        const p = await s.peek(m(1));
+        assert.deepEqual(p, await s.get(m(1)));
+        // Frozen all the way down: a caller's mistake throws (strict code) or does nothing, never reaches the store.
+        const frozen = (v: unknown): boolean => v === null || typeof v !== 'object' || (Object.isFrozen(v) && Object.values(v).every(frozen));
+        assert.ok(frozen(p), 'the peeked record is deeply frozen');
+        try {
+          (p as NodeRecord).labels.a = 'changed';
+        } catch {
+          /* strict mode */
+        }
+        assert.deepEqual(await s.get(m(1)), p);
+        const u = await s.update(m(1), 2, { labels: { b: '2' } });
+        assert.ok(u.ok);
+        assert.deepEqual((await s.peek(m(1)))?.labels, { b: '2' }, 'an update is seen by the next peek');
+        assert.deepEqual(p?.labels, { a: '1' }, 'a record peeked before an update stays as it was');
+      });
+
       it('of concurrent updates with the same expected version exactly one wins', async () => {
         const h = await fresh();
         await h.nodeStore.create({ mac: m(1), state: 'pending', now: T0 });

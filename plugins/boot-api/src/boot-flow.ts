@@ -30,7 +30,8 @@ export interface BootResult {
   profile?: string;
   builtin: string;
   script: string;
-  node: NodeRecord;
+  /** Read-only: may be the store's own (frozen) record. */
+  node: Readonly<NodeRecord>;
   transition?: { from: NodeState; to: NodeState };
 }
 
@@ -92,18 +93,18 @@ export class BootFlow {
     return `${baseUrl}/api/v1/nodes/${hyphenMac(mac)}/events?token=${callbackToken(token, mac)}`;
   }
 
-  private input(mac: string, arch: string, node: NodeRecord, baseUrl: string, machine: MachineInfo): ScriptInput {
+  private input(mac: string, arch: string, node: Readonly<NodeRecord>, baseUrl: string, machine: MachineInfo): ScriptInput {
     const o = this.d.options;
     // The callback URL carries an HMAC: computed only when a script uses it (install scripts), not per boot.
     return { mac, arch, state: node.state, node, baseUrl, callbackUrl: () => this.callbackUrl(baseUrl, mac), machine, discovery: o.discovery, menuTimeoutMs: o.menuTimeoutMs, installRetries: o.installRetries };
   }
 
-  private select(node: NodeRecord, arch: string): Selection {
+  private select(node: Readonly<NodeRecord>, arch: string): Selection {
     return this.d.catalog.select({ mac: node.mac, arch: arch === 'unknown' ? node.arch : arch, state: node.state, labels: node.labels, profile: node.profile });
   }
 
   /** The built-in script for the machine's current state, and the transition serving it makes. */
-  private builtin(input: ScriptInput, node: NodeRecord, select: () => Selection): { kind: BuiltinKind; script: string; profile?: string; to?: NodeState } {
+  private builtin(input: ScriptInput, node: Readonly<NodeRecord>, select: () => Selection): { kind: BuiltinKind; script: string; profile?: string; to?: NodeState } {
     switch (node.state) {
       case 'pending': {
         // Only a pending machine's script depends on its profile: the others skip the group selection.
@@ -123,7 +124,7 @@ export class BootFlow {
   }
 
   /** What serving this request changes on the record (undefined, and nothing allocated, for a known machine seen recently). */
-  private touch(node: NodeRecord, arch: string, machine: MachineInfo, now: number): Omit<NodePatch, 'state' | 'transition'> | undefined {
+  private touch(node: Readonly<NodeRecord>, arch: string, machine: MachineInfo, now: number): Omit<NodePatch, 'state' | 'transition'> | undefined {
     let patch: Omit<NodePatch, 'state' | 'transition'> | undefined;
     if (arch !== 'unknown' && node.arch !== arch) (patch ??= {}).arch = arch;
     let attrs: Record<string, unknown> | undefined;
@@ -144,7 +145,8 @@ export class BootFlow {
     const arch = normaliseArch(q);
     const machine = machineInfo(q, client.address);
     const now = clock.now();
-    let node = await nodeStore.get(mac);
+    // The record is only read here, unless a scriptRender tap gets it in its context: then a copy.
+    let node: Readonly<NodeRecord> | undefined = nodeStore.peek && !this.d.hooks.scriptRender.isUsed() ? await nodeStore.peek(mac) : await nodeStore.get(mac);
     if (!node) {
       const attributes: Record<string, unknown> = {};
       for (const k of ATTRIBUTE_KEYS) if (machine[k] !== undefined) attributes[k] = machine[k];

@@ -25,7 +25,8 @@ export interface ScriptInput {
   /** Normalised (x86_64-efi …) or `unknown`. */
   arch: string;
   state: NodeState;
-  node: NodeRecord;
+  /** Read-only: may be the store's own (frozen) record. */
+  node: Readonly<NodeRecord>;
   baseUrl: string;
   /** The installer callback URL (with the machine's callback token); computed on demand. */
   callbackUrl: () => string;

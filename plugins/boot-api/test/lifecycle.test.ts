@@ -70,6 +70,23 @@ describe('boot-api: what a boot request writes to a known machine', () => {
     expect(await node(h)).to.include({ arch: 'arm64-efi', version: moved.version + 1 });
     expect((await node(h)).attributes, 'an absent variable keeps the stored value').to.deep.equal({ ip: '198.18.0.11', serial: 'S1' });
   });
+
+  it('a scriptRender tap gets a record of its own: changing it fails nothing and reaches nothing stored', async () => {
+    await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi`);
+    let seen = '';
+    h.k.hooks.scriptRender.tap('site:mutates', (script, ctx) => {
+      ctx.node.labels.touched = 'yes';
+      ctx.node.history.push({ from: null, to: 'active', at: 0, reason: 'not stored' });
+      seen = ctx.node.labels.touched;
+      return script;
+    });
+    const r = await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi`);
+    expect(r.statusCode, r.body).to.equal(200);
+    expect(seen).to.equal('yes');
+    const n = await node(h);
+    expect(n.labels).to.deep.equal({});
+    expect(n.history).to.have.length(1);
+  });
 });
 
 describe('boot-api lifecycle through the HTTP API alone', () => {

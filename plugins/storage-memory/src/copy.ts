@@ -21,3 +21,12 @@ export function deepCopy<T>(v: T): T {
   }
   return out as T;
 }
+
+/** Freeze a plain value and everything in it (stored records, so that `peek` can hand them out). */
+export function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
+}

@@ -1,7 +1,7 @@
 import { NODE_STATES, type NodeCreate, type NodeCreateResult, type NodeListQuery, type NodePage, type NodePatch, type NodeRecord, type NodeState, type NodeUpdateResult } from '@pureboot/core';
 import { decodeCursor, encodeCursor, pageLimit, upperBound } from './cursor';
 import { badRequest } from './errors';
-import { deepCopy } from './copy';
+import { deepCopy, deepFreeze } from './copy';
 
 /** One machine write: `after` undefined means deleted. */
 export interface NodeChange {
@@ -50,7 +50,9 @@ export class NodeTable {
   /** Write or delete a record (the only mutation path; also used to replay journals). */
   put(mac: string, after: NodeRecord | undefined): void {
     const before = this.nodes.get(mac);
-    if (after) this.nodes.set(mac, after);
+    // Stored records are never changed in place (updates store a new one): frozen, `peek` can hand
+    // them out without a copy.
+    if (after) this.nodes.set(mac, deepFreeze(after));
     else this.nodes.delete(mac);
     if (!before !== !after) this.sorted = null;
     this.sink({ k: 'node', mac, after, before });
@@ -60,6 +62,11 @@ export class NodeTable {
     if (c.before) this.nodes.set(c.mac, c.before);
     else this.nodes.delete(c.mac);
     if (!c.before !== !c.after) this.sorted = null;
+  }
+
+  /** The stored (frozen) record itself: no copy. */
+  peek(mac: string): Readonly<NodeRecord> | undefined {
+    return this.nodes.get(mac);
   }
 
   get(mac: string): NodeRecord | undefined {

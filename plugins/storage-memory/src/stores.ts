@@ -59,6 +59,7 @@ export function engineStores(engine: StoreEngine, binding: EngineBinding = {}): 
     },
     nodeStore: {
       get: (mac) => read(() => N.get(mac)),
+      peek: (mac) => read(() => N.peek(mac)),
       create: (c) => write(() => N.create(c)),
       update: (mac, v, p) => write(() => N.update(mac, v, p)),
       delete: (mac) => write(() => N.delete(mac)),
