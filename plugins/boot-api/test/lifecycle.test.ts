@@ -75,9 +75,10 @@ describe('boot-api: what a boot request writes to a known machine', () => {
     await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi`);
     let seen = '';
     h.k.hooks.scriptRender.tap('site:mutates', (script, ctx) => {
-      ctx.node.labels.touched = 'yes';
-      ctx.node.history.push({ from: null, to: 'active', at: 0, reason: 'not stored' });
-      seen = ctx.node.labels.touched;
+      const n = ctx.node as NodeRecord; // a known machine: the context has its record
+      n.labels.touched = 'yes';
+      n.history.push({ from: null, to: 'active', at: 0, reason: 'not stored' });
+      seen = n.labels.touched;
       return script;
     });
     const r = await get(`/api/v1/boot?mac=${HY}&buildarch=x86_64&platform=efi`);
