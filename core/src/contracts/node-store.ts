@@ -117,3 +117,15 @@ export interface BootEventLog {
   /** Events of one machine, oldest first, after `afterSeq` when given. */
   list(mac: string, opts?: { afterSeq?: number; limit?: number }): Promise<StoredBootEvent[]>;
 }
+
+/**
+ * What is wrong with an event given to `BootEventLog.append`/`appendMany`, or undefined when nothing
+ * is: every backend refuses the same events with the same words (each in its own error type).
+ */
+export function bootEventProblem(e: Omit<StoredBootEvent, 'seq'> | null | undefined): string | undefined {
+  if (!e || typeof e.mac !== 'string' || e.mac.length === 0) return 'boot event mac must be a non-empty string';
+  if (typeof e.at !== 'number' || !Number.isFinite(e.at)) return 'boot event at must be an epoch-ms number';
+  if (typeof e.kind !== 'string' || typeof e.source !== 'string') return 'boot event kind and source must be strings';
+  if (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)) return 'boot event detail must be an object';
+  return undefined;
+}

@@ -26,7 +26,8 @@ export class ChunkPool {
   ) {
     this.smallBytes = Math.min(smallBytes, chunkBytes);
     this.full = new SizeClass(chunkBytes, Math.max(1, Math.floor(slabBytes / chunkBytes)));
-    this.small = new SizeClass(this.smallBytes, Math.max(1, Math.floor(slabBytes / this.smallBytes)));
+    // Equal sizes (tests with tiny chunks): one class, so give() finds the class a chunk came from.
+    this.small = this.smallBytes === chunkBytes ? this.full : new SizeClass(this.smallBytes, Math.max(1, Math.floor(slabBytes / this.smallBytes)));
   }
 
   /** Chunks handed out and not given back (for tests and diagnostics). */

@@ -1,4 +1,4 @@
-import type { StoredBootEvent } from '@pureboot/core';
+import { bootEventProblem, type StoredBootEvent } from '@pureboot/core';
 import { pageLimit } from './cursor';
 import { badRequest } from './errors';
 import { ChunkPool } from './chunk-pool';
@@ -90,10 +90,8 @@ export class EventLog {
   }
 
   append(e: Omit<StoredBootEvent, 'seq'>): StoredBootEvent {
-    if (!e || typeof e.mac !== 'string' || e.mac.length === 0) throw badRequest('boot event mac must be a non-empty string');
-    if (typeof e.at !== 'number' || !Number.isFinite(e.at)) throw badRequest('boot event at must be an epoch-ms number');
-    if (typeof e.kind !== 'string' || typeof e.source !== 'string') throw badRequest('boot event kind and source must be strings');
-    if (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)) throw badRequest('boot event detail must be an object');
+    const problem = bootEventProblem(e);
+    if (problem) throw badRequest(problem);
     const ev: StoredBootEvent = { seq: this.seq + 1, mac: e.mac, at: e.at, source: e.source, kind: e.kind, detail: e.detail };
     this.put(ev);
     // The stored form is a serialized copy: nothing the caller does to its detail or to the result

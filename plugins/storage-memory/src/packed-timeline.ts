@@ -1,3 +1,5 @@
+import type { ChunkPool } from './chunk-pool';
+
 /** One chunk of a timeline: events as UTF-8 lines ('\n' never occurs in JSON.stringify's output). */
 export interface Chunk {
   bytes: Buffer;
@@ -7,13 +9,11 @@ export interface Chunk {
   n: number;
 }
 
-import type { ChunkPool } from './chunk-pool';
-
 const NONE: Chunk[] = [];
 
 /**
  * One machine's stored boot events (each one string, see event-log.ts), newest last, kept as UTF-8
- * lines in 4 KiB chunks outside V8's heap (from a ChunkPool).
+ * lines in chunks outside V8's heap from a ChunkPool: a small first chunk, then 4 KiB ones.
  *
  * Why not an array of strings: 10 000 machines × 200 events are two million strings that every
  * scavenge copies twice on their way to the old generation and every major GC visits; bench:http's

@@ -1,4 +1,4 @@
-import type { BootEventLog, StoredBootEvent } from '@pureboot/core';
+import { bootEventProblem, type BootEventLog, type StoredBootEvent } from '@pureboot/core';
 import type { PgDatabase } from './db';
 import { PgStoreError, StorageErrorCodes } from './errors';
 import { toEvent, type EventRow } from './rows';
@@ -100,11 +100,7 @@ export class PgBootEventLog implements BootEventLog {
   }
 }
 
-/** The same checks as the in-memory store's, so a bad event is a BAD_REQUEST on every backend. */
 function checkEvent(e: Omit<StoredBootEvent, 'seq'>): void {
-  const bad = (what: string) => new PgStoreError(StorageErrorCodes.BAD_REQUEST, `boot event ${what}`, {});
-  if (!e || typeof e.mac !== 'string' || e.mac.length === 0) throw bad('mac must be a non-empty string');
-  if (typeof e.at !== 'number' || !Number.isFinite(e.at)) throw bad('at must be an epoch-ms number');
-  if (typeof e.kind !== 'string' || typeof e.source !== 'string') throw bad('kind and source must be strings');
-  if (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail)) throw bad('detail must be an object');
+  const problem = bootEventProblem(e);
+  if (problem) throw new PgStoreError(StorageErrorCodes.BAD_REQUEST, problem, {});
 }
