@@ -14,7 +14,8 @@ function curl(port: number, file: string, blksize: number): Promise<{ ok: boolea
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    c.on('exit', (code) => resolve({ ok: code === 0, bytes: Number(out) || 0, err: code === 0 ? undefined : err.trim().slice(0, 200) }));
+    // 'close', not 'exit': the exit can be reported before curl's stdout (the byte count) is read.
+    c.on('close', (code) => resolve({ ok: code === 0, bytes: Number(out) || 0, err: code === 0 ? undefined : err.trim().slice(0, 200) }));
   });
 }
 
