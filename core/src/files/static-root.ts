@@ -10,6 +10,11 @@ import { fdReader } from './readers';
  * - `..` segments, NUL and other control characters are refused;
  * - symlinks are resolved and must stay inside the root;
  * - only regular files are opened, with O_NONBLOCK so a FIFO or device can never stall the server.
+ *
+ * The lookup (realpath, stat) is synchronous: two system calls of a few µs each on a local disk. Done
+ * through libuv's threadpool, a boot storm's 200 requests queued 400 lookups behind each other, and
+ * the first TFTP answer went out after 15–23 ms instead of 1 ms (bench:tftp, see the TFTP README).
+ * Opening and reading stay asynchronous.
  */
 export class StaticRoot {
   private realRoot: string | undefined;
@@ -32,23 +37,24 @@ export class StaticRoot {
     if (!norm.ok) return { status: 'denied', reason: norm.reason };
     let root: string;
     try {
-      root = this.realRoot ??= await fs.promises.realpath(this.root);
+      root = this.realRoot ??= fs.realpathSync.native(this.root);
     } catch {
       return { status: 'not-found', reason: `static root ${this.root} does not exist` };
     }
     let real: string;
     try {
-      real = await fs.promises.realpath(path.join(root, norm.relative));
+      real = fs.realpathSync.native(path.join(root, norm.relative));
     } catch {
       return { status: 'not-found' };
     }
     if (real !== root && !real.startsWith(root + path.sep)) return { status: 'denied', reason: 'path leaves the static root' };
-    let st: fs.Stats;
+    let st: fs.Stats | undefined;
     try {
-      st = await fs.promises.stat(real);
+      st = fs.statSync(real, { throwIfNoEntry: false });
     } catch {
-      return { status: 'not-found' };
+      st = undefined; // EACCES, ELOOP …: not servable
     }
+    if (!st) return { status: 'not-found' };
     if (!st.isFile()) return { status: st.isDirectory() ? 'not-found' : 'denied', reason: st.isDirectory() ? 'is a directory' : 'not a regular file' };
     return {
       status: 'found',
