@@ -8,6 +8,10 @@ export interface BenchServer {
   port: number;
   /** Grants RFC 7440 windowsize. */
   windowsize: boolean;
+  /** One of PureBoot's own configurations (never a peer in the "vs best peer" column). */
+  ours?: boolean;
+  /** Left out unless BENCH_SERVERS names it. */
+  optIn?: boolean;
   argv: string[];
   available(): boolean;
 }
@@ -21,8 +25,19 @@ export function benchServers(root: string): BenchServer[] {
       name: 'PureBoot',
       port: 16960,
       windowsize: true,
+      ours: true,
       available: () => true,
       argv: [process.execPath, ...tsNodeArgs(), serve, '--root', root, '--address', '127.0.0.1', '--port', '16960', '--tftp', JSON.stringify({ maxTransfers: 5000, maxTransfersPerClient: 5000 })],
+    },
+    {
+      // PureBoot with its transfer sockets on node:dgram instead of the batched native transport.
+      name: 'PureBoot-dgram',
+      port: 16963,
+      windowsize: true,
+      ours: true,
+      optIn: true,
+      available: () => true,
+      argv: [process.execPath, ...tsNodeArgs(), serve, '--root', root, '--address', '127.0.0.1', '--port', '16963', '--tftp', JSON.stringify({ maxTransfers: 5000, maxTransfersPerClient: 5000, transport: 'dgram' })],
     },
     {
       name: 'tftpd-hpa',

@@ -20,7 +20,7 @@ export interface Scenario<R extends { failed: number }> {
 export function ratioToBestPeer<R extends { failed: number }>(sc: Scenario<R>, cols: BenchServer[]): { ratio: number; peer: string } | undefined {
   const res = sc.results ?? {};
   const ours = res.PureBoot;
-  const peers = cols.filter((c) => c.name !== 'PureBoot' && (!sc.windowsize || c.windowsize) && res[c.name]);
+  const peers = cols.filter((c) => !c.ours && (!sc.windowsize || c.windowsize) && res[c.name]);
   if (!ours || peers.length === 0) return undefined;
   const wins = new Map<string, number>();
   const ratios = ours.map((r, i) => {

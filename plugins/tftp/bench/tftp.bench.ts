@@ -16,7 +16,8 @@
  * atftpd conflicts with tftpd-hpa as a Debian package: when it is not installed, set ATFTPD to an
  * unpacked binary (`apt-get download atftpd && dpkg -x atftpd_*.deb DIR` → DIR/usr/sbin/atftpd).
  * Needs root (netns, dnsmasq's fixed port 69). Environment: BENCH_QUICK=1 (smaller files),
- * PB_BENCH_ROUNDS (5), BENCH_SERVERS (comma-separated names).
+ * PB_BENCH_ROUNDS (5), BENCH_SERVERS (comma-separated names; `pureboot-dgram` adds PureBoot with its
+ * transfer sockets on node:dgram instead of the batched native transport).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
       });
 
     for (const s of benchServers(root)) {
-      if (ONLY && !ONLY.includes(s.name.toLowerCase())) continue;
+      if (ONLY ? !ONLY.includes(s.name.toLowerCase()) : s.optIn) continue;
       if (!s.available()) {
         process.stdout.write(`skipping ${s.name}: not installed\n`);
         continue;

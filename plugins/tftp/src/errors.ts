@@ -8,4 +8,6 @@ export const TftpErrorCodes = Object.freeze({
   BUSY: 'PB_ERR_TFTP_BUSY',
   /** A transfer ended because the client stopped answering after every retransmission. */
   TIMEOUT: 'PB_ERR_TFTP_TIMEOUT',
+  /** `tftp.transport: native` was configured but the batched UDP addon cannot load (not built, not Linux). */
+  NATIVE: 'PB_ERR_TFTP_NATIVE',
 } as const);

@@ -44,6 +44,8 @@ export interface TftpOptions {
   /** Remembered IP → MAC/arch entries learnt from DHCP boot events. */
   clientMapSize: number;
   quirks: QuirkRule[];
+  /** Transfer sockets: the batched native addon (`native`), Node's dgram (`dgram`), or native when it loads (`auto`). */
+  transport: 'auto' | 'native' | 'dgram';
 }
 
 export const optionsSchema: JsonSchema = {
@@ -98,6 +100,11 @@ export const optionsSchema: JsonSchema = {
         },
       },
     },
+    transport: {
+      enum: ['auto', 'native', 'dgram'],
+      default: 'auto',
+      description: 'Transfer sockets: "native" = the batched UDP addon (one JS call per event-loop turn for all received datagrams; Linux), "dgram" = node:dgram, "auto" = native when the addon loads.',
+    },
   },
 };
 
@@ -121,4 +128,5 @@ export const DEFAULT_OPTIONS: TftpOptions = {
   busyPollUs: 200,
   clientMapSize: 10000,
   quirks: [],
+  transport: 'auto',
 };

@@ -9,6 +9,7 @@ import {
   type Logger,
   type PacketDroppedEvent,
   type PurebootHooks,
+  PurebootError,
 } from '@pureboot/core';
 import type { Registry } from 'prom-client';
 import { negotiateRead, type NegotiationLimits } from '../codec/negotiate';
@@ -17,7 +18,8 @@ import { ackBlock, parsePacket, serializeError, type TftpPacket } from '../codec
 import { TftpErrorCodes } from '../errors';
 import { createMetrics, type TftpMetrics } from '../metrics';
 import type { TftpOptions } from '../options';
-import { bindUdp, type UdpSocket } from '../transport/udp';
+import { bindNativeUdp, nativeUdp, nativeUdpProblem } from '../transport/native-udp';
+import { bindUdp, type BindOptions, type UdpSocket } from '../transport/udp';
 import { bufferChunks, netasciiChunks, readerChunks, type ChunkProducer } from './block-source';
 import { ClientDirectory } from './client-directory';
 import { FileCache, type CachedFile } from './file-cache';
@@ -65,6 +67,8 @@ export class TftpServer {
   private admitted = 0;
   private readonly perClient = new Map<string, number>();
   private stopping = false;
+  /** Listener and transfer sockets on the batched native transport (else Node's dgram). */
+  private native = false;
   private lastBusyLog = 0;
   private busySinceLog = 0;
   private readonly transferStats = {
@@ -97,17 +101,33 @@ export class TftpServer {
     return this.admitted;
   }
 
+  /** Which transport the sockets use (after start). */
+  get transport(): 'native' | 'dgram' {
+    return this.native ? 'native' : 'dgram';
+  }
+
   async start(): Promise<void> {
     this.stopping = false;
-    this.listener = await bindUdp({
+    this.native = this.o.transport !== 'dgram' && nativeUdp() !== undefined;
+    if (!this.native && this.o.transport === 'native') {
+      throw new PurebootError(TftpErrorCodes.NATIVE, `tftp.transport is "native" but the batched UDP transport cannot load: ${nativeUdpProblem()}`);
+    }
+    if (!this.native && this.o.transport === 'auto') {
+      this.logger.warn({ code: TftpErrorCodes.NATIVE, reason: nativeUdpProblem() }, 'tftp: sockets use node:dgram (the batched native transport is not available)');
+    }
+    const bind: BindOptions = {
       address: this.o.address,
       port: this.o.port,
       recvBufferBytes: this.o.recvBufferBytes,
+      readsPerWake: 64,
       plugin: 'tftp',
       onMessage: (buf, from) => this.onListenerDatagram(buf, from),
       onError: (err) => this.logger.warn({ err }, 'tftp listener socket error'),
-    });
-    this.logger.info({ address: this.listener.local.address, port: this.listener.local.port }, 'tftp listening');
+    };
+    // The listener parses each request at once and keeps no view of its bytes, so it can use the
+    // native transport's shared batch buffer too.
+    this.listener = this.native ? bindNativeUdp(bind) : await bindUdp(bind);
+    this.logger.info({ address: this.listener.local.address, port: this.listener.local.port, transport: this.transport }, 'tftp listening');
   }
 
   async stop(): Promise<void> {
@@ -243,14 +263,15 @@ export class TftpServer {
     const n = negotiateRead(p.options, limits, p.mode === 'netascii' ? undefined : found.size);
     let socket: UdpSocket;
     try {
-      socket = await bindUdp({
+      const bind: BindOptions = {
         address: this.o.address,
         port: 0,
         plugin: 'tftp',
         busyPollUs: this.o.busyPollUs,
         onMessage: (buf, src) => this.onTransferDatagram(session, buf, src),
         onError: (err) => this.logger.debug({ err, client: session.key }, 'tftp transfer socket error'),
-      });
+      };
+      socket = this.native ? bindNativeUdp(bind) : await bindUdp(bind);
     } catch (err) {
       await reader?.close().catch(() => undefined);
       this.release(session);

@@ -16,6 +16,8 @@ export interface BindOptions {
   address: string;
   port: number;
   recvBufferBytes?: number;
+  /** Datagrams read per wake-up on the native transport (1 for a transfer socket; the listener drains bursts). dgram reads up to 32. */
+  readsPerWake?: number;
   /** After each send, keep the event loop polling this long for the answer (core BusyPoller; 0: off). */
   busyPollUs?: number;
   /** Name used in bind errors (`tftp`). */

@@ -1,0 +1,141 @@
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { bindError, busyPoller, type Endpoint } from '@pureboot/core';
+import type { BindOptions, UdpSocket } from './udp';
+
+/** The compiled addon (`native/udp_batch.c`, built into `build/Release` by `npm ci`). */
+interface UdpBatchAddon {
+  init(buffer: Buffer, onBatch: (count: number, used: number) => void): void;
+  open(address: string, port: number, recvBufferBytes: number, readsPerWake: number): [number, number];
+  send(id: number, buf: Buffer, address: number, port: number): number;
+  pending(id: number): number;
+  close(id: number): void;
+  openCount(): number;
+}
+
+type Receiver = (buf: Buffer, address: number, port: number) => void;
+
+const HEADER_BYTES = 12;
+/** Socket ids are (generation << 20) | slot (udp_batch.c): a reused slot never gets an old id. */
+const SLOT_MASK = 0xfffff;
+/** Where a turn's datagrams land before JS reads them (room for many 64 KiB datagrams). */
+const BATCH_BYTES = 1 << 20;
+
+let addon: UdpBatchAddon | undefined;
+let loadProblem: string | undefined;
+let shared: Buffer;
+/** By slot: the open socket's id and its receiver. */
+const receiverIds: number[] = [];
+const receivers: (Receiver | undefined)[] = [];
+
+/** One JS call per event-loop turn with every datagram the transfer sockets received in it. */
+function onBatch(count: number): void {
+  const b = shared;
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    const id = b.readUInt32LE(off);
+    const len = b.readUInt16LE(off + 10);
+    const slot = id & SLOT_MASK;
+    // A record of a socket closed earlier in this turn (its slot now empty or someone else's) is dropped.
+    if (receiverIds[slot] === id) receivers[slot]!(b.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), b.readUInt32BE(off + 4), b.readUInt16LE(off + 8));
+    off += (HEADER_BYTES + len + 3) & ~3;
+  }
+}
+
+/** Load the addon once per process; undefined (with `nativeUdpProblem()`) where it cannot run. */
+export function nativeUdp(): UdpBatchAddon | undefined {
+  if (addon || loadProblem) return addon;
+  if (process.platform !== 'linux' || os.endianness() !== 'LE') {
+    loadProblem = `the batched UDP transport is built for little-endian Linux (this is ${process.platform}, ${os.endianness()})`;
+    return undefined;
+  }
+  const file = path.join(__dirname, '..', '..', 'build', 'Release', 'udp_batch.node');
+  try {
+    const a = createRequire(__filename)(file) as UdpBatchAddon;
+    shared = Buffer.alloc(BATCH_BYTES);
+    a.init(shared, onBatch);
+    addon = a;
+  } catch (err) {
+    loadProblem = `${file}: ${(err as Error).message} (build it with \`npm rebuild @pureboot/plugin-tftp\`)`;
+  }
+  return addon;
+}
+
+/** Why the addon is not in use (undefined when it is, or when nobody asked yet). */
+export function nativeUdpProblem(): string | undefined {
+  return loadProblem;
+}
+
+function ipv4ToU32(address: string): number {
+  const p = address.split('.');
+  return ((+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3]) >>> 0;
+}
+
+function u32ToIpv4(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** A native socket; `queuedCopies()` counts datagrams waiting in the addon for a writable socket. */
+export interface NativeUdpSocket extends UdpSocket {
+  queuedCopies(): number;
+}
+
+/**
+ * Bind a socket on the addon (call `nativeUdp()` first). Same contract as `bindUdp`, with
+ * one difference: the Buffer handed to `onMessage` is only valid during the call (it is a view of
+ * the turn's shared batch), which transfer sockets honour by parsing ACKs at once.
+ */
+export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
+  const a = addon;
+  if (!a) throw new Error(`native UDP transport unavailable: ${loadProblem ?? 'not loaded'}`);
+  let id: number;
+  let port: number;
+  try {
+    [id, port] = a.open(o.address, o.port, o.recvBufferBytes ?? 0, o.readsPerWake ?? 1);
+  } catch (err) {
+    throw bindError(err as NodeJS.ErrnoException, { protocol: 'udp', address: o.address, port: o.port, plugin: o.plugin });
+  }
+  // The peer is nearly always the same endpoint: keep its object and its number form.
+  let lastFromA = -1;
+  let lastFromPort = -1;
+  let lastFrom: Endpoint = { address: '', port: 0 };
+  let lastTo: Endpoint | undefined;
+  let lastToA = 0;
+  const slot = id & SLOT_MASK;
+  receiverIds[slot] = id;
+  receivers[slot] = (buf, addr, srcPort) => {
+    if (addr !== lastFromA || srcPort !== lastFromPort) {
+      lastFromA = addr;
+      lastFromPort = srcPort;
+      lastFrom = { address: u32ToIpv4(addr), port: srcPort };
+    }
+    o.onMessage(buf, lastFrom);
+  };
+  const busyUs = o.busyPollUs ?? 0;
+  let closed = false;
+  return {
+    local: { address: o.address, port },
+    send(buf, to) {
+      if (closed) return;
+      if (to !== lastTo) {
+        lastTo = to;
+        lastToA = ipv4ToU32(to.address);
+      }
+      const rc = a.send(id, buf, lastToA, to.port);
+      if (rc < 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port} failed (errno ${-rc})`), { errno: rc, syscall: 'sendto' }));
+      if (busyUs > 0) busyPoller.poke(busyUs);
+    },
+    // A datagram the kernel could not take at once is copied into the addon's queue, so no caller's
+    // buffer is ever still in use after send() returns.
+    pendingSends: () => 0,
+    queuedCopies: () => (closed ? 0 : a.pending(id)),
+    close() {
+      if (closed) return;
+      closed = true;
+      receiverIds[slot] = -1;
+      receivers[slot] = undefined;
+      a.close(id);
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import path from 'node:path';
+import { expect } from 'chai';
+import { NetLab, requireRoot, requireTools, skipOrFail, tsNodeArgs, type SkippableContext } from '@pureboot/core/testing';
+import type { Endpoint } from '@pureboot/core';
+import { bindNativeUdp, nativeUdp, nativeUdpProblem } from '../src/transport/native-udp';
+import type { UdpSocket } from '../src/transport/udp';
+
+interface Got {
+  data: Buffer;
+  from: Endpoint;
+}
+
+/** The batched native transport on real loopback sockets, against node:dgram peers. */
+describe('tftp: native batched UDP transport (udp_batch.c)', function () {
+  this.timeout(10000);
+  const open: UdpSocket[] = [];
+  const peers: dgram.Socket[] = [];
+
+  const requireAddon = (ctx: SkippableContext) => {
+    if (!nativeUdp()) skipOrFail(ctx, `native UDP addon: ${nativeUdpProblem()}`);
+  };
+  const bind = (onMessage: (buf: Buffer, from: Endpoint) => void, onError: (err: Error) => void = () => undefined) => {
+    const s = bindNativeUdp({ address: '127.0.0.1', port: 0, plugin: 'tftp', onMessage, onError });
+    open.push(s);
+    return s;
+  };
+  const peer = async () => {
+    const p = dgram.createSocket('udp4');
+    peers.push(p);
+    p.bind(0, '127.0.0.1');
+    await once(p, 'listening');
+    return p;
+  };
+  const sendFrom = (p: dgram.Socket, buf: Buffer, port: number) => new Promise<void>((res, rej) => p.send(buf, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+  const until = async (cond: () => boolean, ms = 3000) => {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+
+  beforeEach(function () {
+    requireAddon(this);
+  });
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+    for (const p of peers.splice(0)) p.close();
+  });
+
+  it('delivers datagrams in order with their bytes and source (empty and 65 507-byte ones too)', async () => {
+    const got: Got[] = [];
+    const s = bind((data, from) => void got.push({ data: Buffer.from(data), from }));
+    const p = await peer();
+    const sizes = [4, 0, 1, 2, 3, 65507, 516, 1472];
+    const sent = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+    for (const b of sent) await sendFrom(p, b, s.local.port);
+    await until(() => got.length === sent.length);
+    expect(got.map((g) => g.data)).to.deep.equal(sent);
+    for (const g of got) expect(g.from).to.deep.equal({ address: '127.0.0.1', port: p.address().port });
+  });
+
+  it('hands one turn\'s datagrams from many sockets to JS and routes each to its own socket', async () => {
+    const got = new Map<number, Buffer[]>();
+    const socks = Array.from({ length: 20 }, (_, i) => bind((data) => void (got.get(i) ?? got.set(i, []).get(i)!).push(Buffer.from(data))));
+    const p = await peer();
+    const sends: Promise<void>[] = [];
+    for (let round = 0; round < 10; round++) for (const [i, s] of socks.entries()) sends.push(sendFrom(p, Buffer.from(`${i}:${round}`), s.local.port));
+    await Promise.all(sends);
+    await until(() => [...got.values()].reduce((a, l) => a + l.length, 0) === 200);
+    for (const [i] of socks.entries()) expect(got.get(i)!.map(String)).to.deep.equal(Array.from({ length: 10 }, (_, r) => `${i}:${r}`));
+  });
+
+  it('sends bytes intact to the given endpoint, from its own port', async () => {
+    const s = bind(() => undefined);
+    const p = await peer();
+    const got: Got[] = [];
+    p.on('message', (data, r) => got.push({ data, from: { address: r.address, port: r.port } }));
+    const to = { address: '127.0.0.1', port: p.address().port };
+    const bufs = [Buffer.from([0, 3, 0, 1, 9, 9]), Buffer.alloc(1472, 7), Buffer.alloc(0)];
+    for (const b of bufs) s.send(b, to);
+    await until(() => got.length === 3);
+    expect(got.map((g) => g.data)).to.deep.equal(bufs);
+    for (const g of got) expect(g.from).to.deep.equal({ address: '127.0.0.1', port: s.local.port });
+    expect(s.pendingSends()).to.equal(0);
+  });
+
+  it('a burst the kernel cannot take at once (EAGAIN) is queued in the addon and sent in order, none lost', async function () {
+    this.timeout(60000);
+    requireRoot(this);
+    requireTools(this, ['ip', 'tc']);
+    // A slow qdisc on the namespace's loopback holds sent datagrams, so the send buffer fills.
+    const lab = new NetLab();
+    try {
+      await lab.addNamespace('q');
+      await lab.exec('q', ['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '20mbit', 'burst', '16kb', 'latency', '5s']);
+      const r = await lab.exec('q', [process.execPath, ...tsNodeArgs(), path.join(__dirname, 'support', 'native-burst.ts'), '600', '1400'], { timeoutMs: 30000 });
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { maxQueued: number; received: number; inOrder: boolean; errors: string[] };
+      expect(out.errors).to.deep.equal([]);
+      expect(out.maxQueued, 'datagrams queued in the addon at once').to.be.greaterThan(100);
+      expect(out.received).to.equal(600);
+      expect(out.inOrder).to.equal(true);
+    } finally {
+      await lab.destroy();
+    }
+  });
+
+  it('a closed socket receives nothing more, and a socket reopened in its slot gets only its own datagrams', async () => {
+    const p = await peer();
+    const first: string[] = [];
+    const a = bind((d) => void first.push(String(d)));
+    await sendFrom(p, Buffer.from('a1'), a.local.port);
+    await until(() => first.length === 1);
+    // Both datagrams are read in the same turn: closing `a` in its receiver must not hand `a2` to `b`.
+    const second: string[] = [];
+    let b: UdpSocket | undefined;
+    const c = bind((d) => {
+      first.push(`c:${String(d)}`);
+      a.close();
+      b = bind((x) => void second.push(String(x)));
+    });
+    // Both queued in the kernel before the loop polls again (dgram sends at once; then a blocked loop).
+    p.send(Buffer.from('c1'), c.local.port, '127.0.0.1');
+    p.send(Buffer.from('a2'), a.local.port, '127.0.0.1');
+    const t = Date.now();
+    while (Date.now() - t < 30);
+    await until(() => b !== undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    await sendFrom(p, Buffer.from('b1'), b!.local.port);
+    await until(() => second.length === 1);
+    expect(second).to.deep.equal(['b1']);
+    expect(first).to.include('c:c1');
+  });
+
+  it('bind errors carry the core codes (port in use)', async () => {
+    const p = await peer();
+    expect(() => bind(() => undefined)).to.not.throw();
+    let err: (Error & { code?: string }) | undefined;
+    try {
+      bindNativeUdp({ address: '127.0.0.1', port: p.address().port, plugin: 'tftp', onMessage: () => undefined, onError: () => undefined });
+    } catch (e) {
+      err = e as Error & { code?: string };
+    }
+    expect(err?.code).to.equal('PB_ERR_PORT_IN_USE');
+  });
+
+  it('a send the kernel refuses for good is reported to onError, not thrown', async () => {
+    const errors: Error[] = [];
+    const s = bind(() => undefined, (e) => void errors.push(e));
+    // 0.0.0.0:0 is not a destination: sendto fails at once (EINVAL).
+    expect(() => s.send(Buffer.from('x'), { address: '0.0.0.0', port: 0 })).to.not.throw();
+    expect(errors).to.have.length(1);
+    expect(errors[0].message).to.match(/send to 0\.0\.0\.0:0 failed/);
+  });
+});
