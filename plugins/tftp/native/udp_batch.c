@@ -1,16 +1,22 @@
 /*
- * Batched UDP transport for the TFTP transfer sockets (Linux).
+ * Batched UDP transport for the TFTP sockets (Linux).
  *
  * It only moves bytes. Node's dgram costs one JS callback, one Buffer and one rinfo object per
- * received datagram, and two recvmsg calls per wake-up; in a boot storm (10 000 ACKs a second from
- * hundreds of transfer sockets) that per-datagram cost is most of the server's CPU. Here every
- * socket is polled by libuv on Node's own loop, a readable socket is read once into one shared
- * buffer, and after the loop's poll phase (a uv_check handle) JS is called once with everything
- * that arrived. Sends are plain sendto() calls; a send the kernel cannot take now (EAGAIN) is
- * copied into the socket's queue and sent when the socket is writable, in order.
+ * received datagram, two recvmsg calls per wake-up, and a libuv watcher (three extra system calls)
+ * per socket opened; in a boot storm (10 000 ACKs a second to hundreds of transfer sockets, hundreds
+ * of sockets opened at once) that is most of the server's work. Here all sockets share one epoll set
+ * of our own, which Node's loop watches as a single fd. When it is readable, one epoll_wait() returns
+ * every ready socket; each is read (a transfer socket once, the listener up to readsPerWake times)
+ * into one shared buffer, and after the loop's poll phase (a uv_check handle) JS is called once with
+ * everything that arrived in that turn. Sends are plain sendto() calls; a datagram the kernel cannot
+ * take now (EAGAIN, ENOBUFS) is copied into the socket's queue and sent, in order, once the socket is
+ * writable.
  *
  * Record layout in the shared buffer, each record 4-byte aligned, integers in host byte order:
- *   u32 socket id | u8[4] source IPv4 address | u16 source port (host order) | u16 length | data
+ *   u32 socket id | u8[4] source IPv4 address | u16 source port | u16 length | data
+ *
+ * One instance per process (the first init() wins; a worker thread that tries gets an error and its
+ * caller falls back to node:dgram).
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -18,20 +24,22 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define HEADER_BYTES 12
 /* A socket id is (generation << 20) | slot: a slot is reused by later sockets, the id is not (until
- * its 12-bit generation wraps), so records of a closed socket still in a batch reach nobody. */
+ * its 12-bit generation wraps), so a record of a closed socket still in a batch reaches nobody. */
 #define SLOT_BITS 20
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define MAX_DATAGRAM 65536
+#define EVENTS_PER_WAIT 256
 
 typedef struct queued {
   struct queued *next;
@@ -41,15 +49,12 @@ typedef struct queued {
 } queued_t;
 
 typedef struct sock {
-  uv_poll_t poll;
   int fd;
   uint32_t id;
-  int events;
-  int closing;
   uint32_t reads_per_wake;
+  uint32_t queued;
   queued_t *head;
   queued_t *tail;
-  uint32_t queued;
 } sock_t;
 
 typedef struct {
@@ -61,11 +66,14 @@ typedef struct {
   size_t cap;
   size_t used;
   uint32_t count;
+  int epfd;
+  uv_poll_t poll;
   uv_check_t check;
   int started;
   sock_t **socks;
   uint16_t *gens;
   uint32_t nsocks;
+  uint32_t open;
   uint32_t next_free;
 } state_t;
 
@@ -76,7 +84,7 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   snprintf(msg, sizeof msg, "%s failed: %s", syscall, strerror(err));
   napi_value m, code, e, errno_v, sys;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  const char *name = err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EMFILE ? "EMFILE" : err == ENFILE ? "ENFILE" : "EIO";
+  const char *name = err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EMFILE ? "EMFILE" : err == ENFILE ? "ENFILE" : err == ENOMEM ? "ENOMEM" : "EIO";
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_error(env, code, m, &e);
   napi_create_int32(env, -err, &errno_v);
@@ -87,7 +95,14 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   return NULL;
 }
 
-/* Hand the batch to JS: callback(count, usedBytes). */
+static sock_t *by_id(uint32_t id) {
+  uint32_t slot = id & SLOT_MASK;
+  if (slot >= st.nsocks) return NULL;
+  sock_t *s = st.socks[slot];
+  return s && s->id == id ? s : NULL;
+}
+
+/* Hand the batch to JS: callback(count, usedBytes). JS may open and close sockets meanwhile. */
 static void flush(void) {
   if (st.count == 0) return;
   napi_env env = st.env;
@@ -98,6 +113,7 @@ static void flush(void) {
   napi_get_global(env, &recv); /* MakeCallback wants an object as receiver */
   napi_create_uint32(env, st.count, &argv[0]);
   napi_create_uint32(env, (uint32_t)st.used, &argv[1]);
+  /* Reset first: nothing is read into the buffer while JS runs (reads happen only in on_epoll). */
   st.count = 0;
   st.used = 0;
   napi_status s = napi_make_callback(env, st.async_context, recv, cb, 2, argv, &result);
@@ -114,7 +130,12 @@ static void on_check(uv_check_t *h) {
   flush();
 }
 
-static void set_events(sock_t *s, int events);
+static void watch(sock_t *s, int op) {
+  struct epoll_event ev;
+  ev.events = EPOLLIN | (s->head ? EPOLLOUT : 0);
+  ev.data.u64 = s->id;
+  epoll_ctl(st.epfd, op, s->fd, &ev);
+}
 
 static void send_queue(sock_t *s) {
   while (s->head) {
@@ -127,21 +148,19 @@ static void send_queue(sock_t *s) {
     s->queued--;
     free(q);
   }
-  set_events(s, UV_READABLE);
+  watch(s, EPOLL_CTL_MOD); /* nothing left to send: readable only */
 }
 
-static void on_poll(uv_poll_t *h, int status, int events) {
-  sock_t *s = (sock_t *)h->data;
-  if (s->closing) return;
-  if (status < 0) return;
-  if (events & UV_WRITABLE) send_queue(s);
-  if (!(events & UV_READABLE)) return;
-  /* Level-triggered: what is not read now is reported again next turn. A transfer socket reads one
-   * datagram per wake-up (its client sends one ACK per window); the listener drains a burst. */
-  for (uint32_t i = 0; i < s->reads_per_wake; i++) {
-    if (st.cap - st.used < HEADER_BYTES + MAX_DATAGRAM) flush();
-    if (s->closing) return; /* closed by JS during that flush */
-    if (st.cap - st.used < HEADER_BYTES + MAX_DATAGRAM) return; /* buffer too small: read next turn */
+/* Read up to reads_per_wake datagrams of one socket into the batch. Level-triggered: what is not
+ * read now is reported again next turn. */
+static void read_socket(uint32_t id) {
+  sock_t *s = by_id(id);
+  for (uint32_t i = 0; s && i < s->reads_per_wake; i++) {
+    if (st.cap - st.used < HEADER_BYTES + MAX_DATAGRAM) {
+      flush();
+      s = by_id(id); /* JS may have closed it */
+      if (!s) return;
+    }
     struct sockaddr_in from;
     socklen_t flen = sizeof from;
     unsigned char *rec = st.buf + st.used;
@@ -162,30 +181,45 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   }
 }
 
-static void set_events(sock_t *s, int events) {
-  if (s->events == events) return;
-  s->events = events;
-  uv_poll_start(&s->poll, events, on_poll);
+/* Node's loop saw our epoll set readable: take every ready socket. */
+static void on_epoll(uv_poll_t *h, int status, int events) {
+  (void)h;
+  (void)events;
+  if (status < 0) return;
+  struct epoll_event evs[EVENTS_PER_WAIT];
+  for (int round = 0; round < 4; round++) {
+    int n = epoll_wait(st.epfd, evs, EVENTS_PER_WAIT, 0);
+    for (int i = 0; i < n; i++) {
+      uint32_t id = (uint32_t)evs[i].data.u64;
+      sock_t *s = by_id(id);
+      if (!s) continue; /* closed since (by JS, during a flush in this loop) */
+      if (evs[i].events & EPOLLOUT) send_queue(s);
+      if (evs[i].events & (EPOLLIN | EPOLLERR)) read_socket(id);
+    }
+    if (n < EVENTS_PER_WAIT) return;
+  }
 }
 
-static void on_closed(uv_handle_t *h) {
-  sock_t *s = (sock_t *)h->data;
+static void remove_socket(sock_t *s) {
+  st.socks[s->id & SLOT_MASK] = NULL;
+  if ((s->id & SLOT_MASK) < st.next_free) st.next_free = s->id & SLOT_MASK;
+  /* Explicit DEL: a child forked this instant may briefly hold the file, keeping it in the set. */
+  epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
+  close(s->fd);
   while (s->head) {
     queued_t *q = s->head;
     s->head = q->next;
     free(q);
   }
-  close(s->fd);
   free(s);
+  if (--st.open == 0) uv_unref((uv_handle_t *)&st.poll); /* no socket open: do not keep the process alive */
 }
 
 static sock_t *lookup(napi_env env, napi_value v) {
   uint32_t id;
-  if (napi_get_value_uint32(env, v, &id) != napi_ok || (id & SLOT_MASK) >= st.nsocks || !st.socks[id & SLOT_MASK] || st.socks[id & SLOT_MASK]->id != id) {
-    napi_throw_error(env, "PB_ERR_TFTP_NATIVE", "unknown socket id");
-    return NULL;
-  }
-  return st.socks[id & SLOT_MASK];
+  sock_t *s = napi_get_value_uint32(env, v, &id) == napi_ok ? by_id(id) : NULL;
+  if (!s) napi_throw_error(env, "PB_ERR_TFTP_NATIVE", "unknown socket id");
+  return s;
 }
 
 /* init(buffer, callback) */
@@ -194,15 +228,20 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (st.started) {
-    napi_throw_error(env, "PB_ERR_TFTP_NATIVE", "already initialised");
+    napi_throw_error(env, "PB_ERR_TFTP_NATIVE", "already initialised in this process");
     return NULL;
   }
   void *data;
   size_t len;
-  if (argc < 2 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok || len < 2 * (HEADER_BYTES + MAX_DATAGRAM)) {
+  napi_valuetype t = napi_undefined;
+  if (argc >= 2) napi_typeof(env, argv[1], &t);
+  if (argc < 2 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok || len < 2 * (HEADER_BYTES + MAX_DATAGRAM) || t != napi_function) {
     napi_throw_type_error(env, NULL, "init(buffer >= 128 KiB, callback)");
     return NULL;
   }
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) return throw_errno(env, "epoll_create1", errno);
+  st.epfd = epfd;
   st.env = env;
   st.buf = data;
   st.cap = len;
@@ -214,6 +253,9 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_async_init(env, resource, name, &st.async_context);
   struct uv_loop_s *loop;
   napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &st.poll, epfd);
+  uv_poll_start(&st.poll, UV_READABLE, on_epoll);
+  uv_unref((uv_handle_t *)&st.poll);
   uv_check_init(loop, &st.check);
   uv_check_start(&st.check, on_check);
   uv_unref((uv_handle_t *)&st.check);
@@ -232,12 +274,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   char addr[64];
   size_t alen;
-  uint32_t port = 0, rcvbuf = 0;
+  uint32_t port = 0, rcvbuf = 0, reads = 1;
   if (argc < 2 || napi_get_value_string_utf8(env, argv[0], addr, sizeof addr, &alen) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535) {
     napi_throw_type_error(env, NULL, "open(address, port, recvBufferBytes?, readsPerWake?)");
     return NULL;
   }
-  uint32_t reads = 1;
   if (argc > 2) napi_get_value_uint32(env, argv[2], &rcvbuf);
   if (argc > 3) napi_get_value_uint32(env, argv[3], &reads);
   if (reads < 1) reads = 1;
@@ -249,52 +290,52 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "open: not an IPv4 address");
     return NULL;
   }
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
-  if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-    int e = errno;
-    close(fd);
-    return throw_errno(env, "bind", e);
-  }
-  socklen_t slen = sizeof sa;
-  getsockname(fd, (struct sockaddr *)&sa, &slen);
   uint32_t slot = st.next_free;
   while (slot < st.nsocks && st.socks[slot]) slot++;
   if (slot >= st.nsocks) {
     uint32_t n = st.nsocks ? st.nsocks * 2 : 256;
-    sock_t **grown = n <= SLOT_MASK + 1 ? realloc(st.socks, n * sizeof *grown) : NULL;
-    uint16_t *gens = grown ? realloc(st.gens, n * sizeof *gens) : NULL;
-    if (grown) st.socks = grown;
-    if (!grown || !gens) {
-      close(fd);
-      return throw_errno(env, "open", grown ? ENOMEM : EMFILE);
-    }
-    memset(grown + st.nsocks, 0, (n - st.nsocks) * sizeof *grown);
-    memset(gens + st.nsocks, 0, (n - st.nsocks) * sizeof *gens);
-    st.socks = grown;
+    if (n > SLOT_MASK + 1) return throw_errno(env, "open", EMFILE);
+    sock_t **socks = realloc(st.socks, n * sizeof *socks);
+    if (!socks) return throw_errno(env, "open", ENOMEM);
+    st.socks = socks;
+    uint16_t *gens = realloc(st.gens, n * sizeof *gens);
+    if (!gens) return throw_errno(env, "open", ENOMEM);
     st.gens = gens;
+    memset(socks + st.nsocks, 0, (n - st.nsocks) * sizeof *socks);
+    memset(gens + st.nsocks, 0, (n - st.nsocks) * sizeof *gens);
     st.nsocks = n;
   }
-  uint32_t id = ((uint32_t)(st.gens[slot]++ & 0xfff) << SLOT_BITS) | slot;
   sock_t *s = calloc(1, sizeof *s);
-  if (!s) {
+  if (!s) return throw_errno(env, "open", ENOMEM);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    free(s);
+    return throw_errno(env, "socket", errno);
+  }
+  if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf); /* capped by rmem_max, like dgram */
+  socklen_t slen = sizeof sa;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || (port == 0 && getsockname(fd, (struct sockaddr *)&sa, &slen) < 0)) {
+    int e = errno;
     close(fd);
-    return throw_errno(env, "calloc", ENOMEM);
+    free(s);
+    return throw_errno(env, "bind", e);
   }
   s->fd = fd;
-  s->id = id;
+  s->id = ((uint32_t)(st.gens[slot]++ & 0xfff) << SLOT_BITS) | slot;
   s->reads_per_wake = reads;
-  struct uv_loop_s *loop;
-  napi_get_uv_event_loop(env, &loop);
-  uv_poll_init(loop, &s->poll, fd);
-  s->poll.data = s;
-  set_events(s, UV_READABLE);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = s->id};
+  if (epoll_ctl(st.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int e = errno;
+    close(fd);
+    free(s);
+    return throw_errno(env, "epoll_ctl", e);
+  }
   st.socks[slot] = s;
   st.next_free = slot + 1;
+  if (st.open++ == 0) uv_ref((uv_handle_t *)&st.poll); /* an open socket keeps the process alive, as with dgram */
   napi_value out, v;
   napi_create_array_with_length(env, 2, &out);
-  napi_create_uint32(env, id, &v);
+  napi_create_uint32(env, s->id, &v);
   napi_set_element(env, out, 0, v);
   napi_create_uint32(env, ntohs(sa.sin_port), &v);
   napi_set_element(env, out, 1, v);
@@ -306,12 +347,16 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "send(id, buffer, address, port)");
+    return NULL;
+  }
   sock_t *s = lookup(env, argv[0]);
   if (!s) return NULL;
   void *data;
   size_t len;
   uint32_t a, port;
-  if (argc < 4 || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[2], &a) != napi_ok || napi_get_value_uint32(env, argv[3], &port) != napi_ok) {
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[2], &a) != napi_ok || napi_get_value_uint32(env, argv[3], &port) != napi_ok || port > 65535) {
     napi_throw_type_error(env, NULL, "send(id, buffer, address, port)");
     return NULL;
   }
@@ -338,51 +383,45 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   q->to = to;
   q->len = len;
   memcpy(q->data, data, len);
+  int was_empty = s->head == NULL;
   if (s->tail) s->tail->next = q;
   else s->head = q;
   s->tail = q;
   s->queued++;
-  set_events(s, UV_READABLE | UV_WRITABLE);
+  if (was_empty) watch(s, EPOLL_CTL_MOD); /* now also writable */
 done:;
   napi_value r;
   napi_create_int32(env, rc, &r);
   return r;
 }
 
-/* pending(id) -> datagrams queued for a writable socket */
+/* pending(id) -> datagrams queued until the socket is writable */
 static napi_value js_pending(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], r;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sock_t *s = lookup(env, argv[0]);
+  sock_t *s = argc ? lookup(env, argv[0]) : NULL;
   if (!s) return NULL;
   napi_create_uint32(env, s->queued, &r);
   return r;
 }
 
-/* close(id): stops polling; queued datagrams are dropped; records already batched still arrive. */
+/* close(id): the socket is closed at once; queued datagrams are dropped; its records still in a
+ * batch are skipped by JS (their id is no longer open). */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sock_t *s = lookup(env, argv[0]);
-  if (!s) return NULL;
-  uint32_t slot = s->id & SLOT_MASK;
-  st.socks[slot] = NULL;
-  if (slot < st.next_free) st.next_free = slot;
-  s->closing = 1;
-  uv_poll_stop(&s->poll);
-  uv_close((uv_handle_t *)&s->poll, on_closed);
+  sock_t *s = argc ? lookup(env, argv[0]) : NULL;
+  if (s) remove_socket(s);
   return NULL;
 }
 
 /* open sockets (tests: nothing leaks) */
 static napi_value js_count(napi_env env, napi_callback_info info) {
   (void)info;
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < st.nsocks; i++) n += st.socks[i] != NULL;
   napi_value r;
-  napi_create_uint32(env, n, &r);
+  napi_create_uint32(env, st.open, &r);
   return r;
 }
 

@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { NetLab, requireRoot, requireTools, skipOrFail, tsNodeArgs, type SkippableContext } from '@pureboot/core/testing';
 import type { Endpoint } from '@pureboot/core';
 import { bindNativeUdp, nativeUdp, nativeUdpProblem } from '../src/transport/native-udp';
 import type { UdpSocket } from '../src/transport/udp';
+
+const execFileP = promisify(execFile);
 
 interface Got {
   data: Buffer;
@@ -132,6 +136,13 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     await until(() => second.length === 1);
     expect(second).to.deep.equal(['b1']);
     expect(first).to.include('c:c1');
+  });
+
+  it('an open socket keeps the process alive, and a closed one no longer does', async () => {
+    const t0 = Date.now();
+    const r = await execFileP(process.execPath, [...tsNodeArgs(), path.join(__dirname, 'support', 'native-lifetime.ts')], { timeout: 8000 });
+    expect(r.stdout).to.equal('got x\n');
+    expect(Date.now() - t0).to.be.lessThan(8000);
   });
 
   it('bind errors carry the core codes (port in use)', async () => {
