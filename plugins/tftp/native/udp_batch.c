@@ -9,11 +9,12 @@
  * every ready socket; each is read (a transfer socket once, the listener up to readsPerWake times)
  * into one shared buffer, and after the loop's poll phase (a uv_check handle) JS is called once with
  * everything that arrived in that turn. Sends are plain sendto() calls; a datagram the kernel cannot
- * take now (EAGAIN, ENOBUFS) is copied into the socket's queue and sent, in order, once the socket is
- * writable.
+ * take now (EAGAIN: the send buffer is full) is copied into the socket's queue and sent, in order, once
+ * the socket is writable.
  *
  * Record layout in the shared buffer, each record 4-byte aligned, integers in host byte order:
  *   u32 socket id | u8[4] source IPv4 address | u16 source port | u16 length | data
+ * A failed read is a record of length ERROR_RECORD with the errno (i32) in place of the address.
  *
  * One instance per process (the first init() wins; a worker thread that tries gets an error and its
  * caller falls back to node:dgram).
@@ -40,6 +41,7 @@
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define MAX_DATAGRAM 65536
 #define EVENTS_PER_WAIT 256
+#define ERROR_RECORD 0xffff /* no datagram is this long (IPv4 UDP payloads end at 65507) */
 
 typedef struct queued {
   struct queued *next;
@@ -50,6 +52,7 @@ typedef struct queued {
 
 typedef struct sock {
   int fd;
+  int dead; /* a read failed for good (the socket was destroyed): no longer polled */
   uint32_t id;
   uint32_t reads_per_wake;
   uint32_t queued;
@@ -75,6 +78,8 @@ typedef struct {
   uint32_t nsocks;
   uint32_t open;
   uint32_t next_free;
+  napi_async_cleanup_hook_handle cleanup;
+  int closing_handles;
 } state_t;
 
 static state_t st;
@@ -84,7 +89,7 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   snprintf(msg, sizeof msg, "%s failed: %s", syscall, strerror(err));
   napi_value m, code, e, errno_v, sys;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  const char *name = err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EMFILE ? "EMFILE" : err == ENFILE ? "ENFILE" : err == ENOMEM ? "ENOMEM" : "EIO";
+  const char *name = uv_err_name(-err); /* EADDRINUSE, EACCES, EPERM … as libuv and Node name them */
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_error(env, code, m, &e);
   napi_create_int32(env, -err, &errno_v);
@@ -131,6 +136,7 @@ static void on_check(uv_check_t *h) {
 }
 
 static void watch(sock_t *s, int op) {
+  if (s->dead) return;
   struct epoll_event ev;
   ev.events = EPOLLIN | (s->head ? EPOLLOUT : 0);
   ev.data.u64 = s->id;
@@ -141,8 +147,9 @@ static void send_queue(sock_t *s) {
   while (s->head) {
     queued_t *q = s->head;
     ssize_t n = sendto(s->fd, q->data, q->len, 0, (struct sockaddr *)&q->to, sizeof q->to);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) return;
-    /* Sent, or failed for good (the datagram is lost, as UDP may lose it anyway). */
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    /* Sent, or failed for good (ENOBUFS included: the socket is writable, waiting would spin), the
+     * datagram is lost as UDP may lose it anyway. */
     s->head = q->next;
     if (!s->head) s->tail = NULL;
     s->queued--;
@@ -166,8 +173,21 @@ static void read_socket(uint32_t id) {
     unsigned char *rec = st.buf + st.used;
     ssize_t n = recvfrom(s->fd, rec + HEADER_BYTES, MAX_DATAGRAM, MSG_TRUNC, (struct sockaddr *)&from, &flen);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      continue; /* an ICMP error queued on the socket: nothing to hand on */
+      int e = errno;
+      if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return;
+      /* Hand the error to JS (onError), as dgram does. An ICMP error queued on the socket passes;
+       * anything else (ECONNABORTED: the socket was destroyed) would be reported on every turn. */
+      memcpy(rec, &s->id, 4);
+      memcpy(rec + 4, &e, 4);
+      uint16_t zero = 0, mark = ERROR_RECORD;
+      memcpy(rec + 8, &zero, 2);
+      memcpy(rec + 10, &mark, 2);
+      st.used += HEADER_BYTES;
+      st.count++;
+      if (e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == EMSGSIZE) continue;
+      s->dead = 1;
+      epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
+      return;
     }
     if (n > MAX_DATAGRAM - 1) n = MAX_DATAGRAM - 1; /* truncated; no TFTP peer sends this much */
     if (from.sin_family != AF_INET) continue;
@@ -204,7 +224,7 @@ static void remove_socket(sock_t *s) {
   st.socks[s->id & SLOT_MASK] = NULL;
   if ((s->id & SLOT_MASK) < st.next_free) st.next_free = s->id & SLOT_MASK;
   /* Explicit DEL: a child forked this instant may briefly hold the file, keeping it in the set. */
-  epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
+  if (!s->dead) epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
   close(s->fd);
   while (s->head) {
     queued_t *q = s->head;
@@ -220,6 +240,29 @@ static sock_t *lookup(napi_env env, napi_value v) {
   sock_t *s = napi_get_value_uint32(env, v, &id) == napi_ok ? by_id(id) : NULL;
   if (!s) napi_throw_error(env, "PB_ERR_TFTP_NATIVE", "unknown socket id");
   return s;
+}
+
+/* The environment is going away (a worker thread ends, or the process exits): close everything and
+ * take the handles off its loop, so that nothing of ours is left on a loop that is freed. */
+static void on_handle_closed(uv_handle_t *h) {
+  (void)h;
+  if (--st.closing_handles > 0) return;
+  close(st.epfd);
+  free(st.socks);
+  free(st.gens);
+  napi_async_cleanup_hook_handle cleanup = st.cleanup;
+  memset(&st, 0, sizeof st); /* another environment may init() now */
+  napi_remove_async_cleanup_hook(cleanup);
+}
+
+static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  (void)arg;
+  for (uint32_t i = 0; i < st.nsocks; i++)
+    if (st.socks[i]) remove_socket(st.socks[i]);
+  st.closing_handles = 2;
+  uv_close((uv_handle_t *)&st.poll, on_handle_closed);
+  uv_close((uv_handle_t *)&st.check, on_handle_closed);
 }
 
 /* init(buffer, callback) */
@@ -247,10 +290,9 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   st.cap = len;
   napi_create_reference(env, argv[0], 1, &st.buffer_ref);
   napi_create_reference(env, argv[1], 1, &st.callback);
-  napi_value resource, name;
-  napi_create_object(env, &resource);
+  napi_value name;
   napi_create_string_utf8(env, "pureboot:tftp-udp-batch", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, resource, name, &st.async_context);
+  napi_async_init(env, NULL, name, &st.async_context); /* NULL: Node keeps its own resource object alive */
   struct uv_loop_s *loop;
   napi_get_uv_event_loop(env, &loop);
   uv_poll_init(loop, &st.poll, epfd);
@@ -259,6 +301,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   uv_check_init(loop, &st.check);
   uv_check_start(&st.check, on_check);
   uv_unref((uv_handle_t *)&st.check);
+  napi_add_async_cleanup_hook(env, on_env_cleanup, NULL, &st.cleanup);
   st.started = 1;
   return NULL;
 }
@@ -369,7 +412,8 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   if (!s->head) {
     ssize_t n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
     if (n >= 0) goto done;
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+    /* Only a full send buffer is worth waiting for; ENOBUFS and the rest lose the datagram. */
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
       rc = -errno;
       goto done;
     }

@@ -145,6 +145,34 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     expect(Date.now() - t0).to.be.lessThan(8000);
   });
 
+  it('worker threads: refused through the transport, and a worker that used the addon itself ends cleanly', async () => {
+    const r = await execFileP(process.execPath, [...tsNodeArgs(), path.join(__dirname, 'support', 'native-worker.ts')], { timeout: 20000 });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { viaTransport: { exit: number; messages: Array<{ loaded: boolean; problem: string }> }; direct: { exit: number; messages: Array<{ opened: boolean; open: number }> }; main: boolean; sent: boolean };
+    expect(out.viaTransport.messages[0]).to.deep.include({ loaded: false });
+    expect(out.viaTransport.messages[0].problem).to.match(/main thread/);
+    expect(out.direct.messages[0]).to.deep.equal({ opened: true, open: 1 });
+    expect(out.main, 'the main thread initialises it after the worker ended').to.equal(true);
+    expect(out.sent).to.equal(true);
+  });
+
+  it('a receiver that throws loses only its own datagram; the error is thrown on after the batch', async () => {
+    const r = await execFileP(process.execPath, [...tsNodeArgs(), path.join(__dirname, 'support', 'native-throw.ts')], { timeout: 10000 });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { got: string[]; uncaught: string[] };
+    expect(out.got).to.deep.equal(['b1', 'b2']);
+    expect(out.uncaught).to.deep.equal(['receiver A failed']);
+  });
+
+  it('a socket destroyed under it (ss -K) reports the error once and is no longer polled', async function () {
+    requireRoot(this);
+    requireTools(this, ['ss']);
+    const errors: Array<Error & { code?: string }> = [];
+    const s = bind(() => undefined, (e) => void errors.push(e));
+    await execFileP('ss', ['-K', '-u', '-a', 'src', `127.0.0.1:${s.local.port}`]);
+    await until(() => errors.length > 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(errors.map((e) => e.code)).to.deep.equal(['ECONNABORTED']);
+  });
+
   it('bind errors carry the core codes (port in use)', async () => {
     const p = await peer();
     expect(() => bind(() => undefined)).to.not.throw();
@@ -163,6 +191,6 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     // 0.0.0.0:0 is not a destination: sendto fails at once (EINVAL).
     expect(() => s.send(Buffer.from('x'), { address: '0.0.0.0', port: 0 })).to.not.throw();
     expect(errors).to.have.length(1);
-    expect(errors[0].message).to.match(/send to 0\.0\.0\.0:0 failed/);
+    expect(errors[0].message).to.match(/send to 0\.0\.0\.0:0 failed \(E[A-Z]+\)/);
   });
 });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { bindError, busyPoller, type Endpoint } from '@pureboot/core';
 import type { BindOptions, UdpSocket } from './udp';
 
@@ -15,10 +16,13 @@ interface UdpBatchAddon {
 }
 
 type Receiver = (buf: Buffer, address: number, port: number) => void;
+type ErrorReceiver = (errno: number) => void;
 
 const HEADER_BYTES = 12;
 /** Socket ids are (generation << 20) | slot (udp_batch.c): a reused slot never gets an old id. */
 const SLOT_MASK = 0xfffff;
+/** The length field of a record that reports a failed read (its errno in place of the address). */
+const ERROR_RECORD = 0xffff;
 /** Where a turn's datagrams land before JS reads them (room for many 64 KiB datagrams). */
 const BATCH_BYTES = 1 << 20;
 
@@ -28,24 +32,42 @@ let shared: Buffer;
 /** By slot: the open socket's id and its receiver. */
 const receiverIds: number[] = [];
 const receivers: (Receiver | undefined)[] = [];
+const errorReceivers: (ErrorReceiver | undefined)[] = [];
 
-/** One JS call per event-loop turn with every datagram the transfer sockets received in it. */
+/**
+ * One JS call per event-loop turn with every datagram the sockets received in it. A receiver that
+ * throws loses only its own datagram: the rest of the batch is delivered, then the first error is
+ * thrown on (as an uncaught exception, as from a dgram 'message' handler).
+ */
 function onBatch(count: number): void {
   const b = shared;
   let off = 0;
+  let failure: { err: unknown } | undefined;
   for (let i = 0; i < count; i++) {
     const id = b.readUInt32LE(off);
     const len = b.readUInt16LE(off + 10);
     const slot = id & SLOT_MASK;
     // A record of a socket closed earlier in this turn (its slot now empty or someone else's) is dropped.
-    if (receiverIds[slot] === id) receivers[slot]!(b.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), b.readUInt32BE(off + 4), b.readUInt16LE(off + 8));
-    off += (HEADER_BYTES + len + 3) & ~3;
+    if (receiverIds[slot] === id) {
+      try {
+        if (len === ERROR_RECORD) errorReceivers[slot]!(b.readInt32LE(off + 4));
+        else receivers[slot]!(b.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), b.readUInt32BE(off + 4), b.readUInt16LE(off + 8));
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+    off += len === ERROR_RECORD ? HEADER_BYTES : (HEADER_BYTES + len + 3) & ~3;
   }
+  if (failure) throw failure.err;
 }
 
 /** Load the addon once per process; undefined (with `nativeUdpProblem()`) where it cannot run. */
 export function nativeUdp(): UdpBatchAddon | undefined {
   if (addon || loadProblem) return addon;
+  if (!isMainThread) {
+    loadProblem = 'the batched UDP transport runs on the main thread only (one instance per process)';
+    return undefined;
+  }
   if (process.platform !== 'linux' || os.endianness() !== 'LE') {
     loadProblem = `the batched UDP transport is built for little-endian Linux (this is ${process.platform}, ${os.endianness()})`;
     return undefined;
@@ -65,6 +87,11 @@ export function nativeUdp(): UdpBatchAddon | undefined {
 /** Why the addon is not in use (undefined when it is, or when nobody asked yet). */
 export function nativeUdpProblem(): string | undefined {
   return loadProblem;
+}
+
+/** `ECONNABORTED` for 103 …, as Node names system errors. */
+function errnoName(errno: number): string {
+  return Object.entries(os.constants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
 }
 
 function ipv4ToU32(address: string): number {
@@ -104,6 +131,7 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   let lastToA = 0;
   const slot = id & SLOT_MASK;
   receiverIds[slot] = id;
+  errorReceivers[slot] = (errno) => o.onError(Object.assign(new Error(`receive on ${o.address}:${port} failed (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'recvfrom' }));
   receivers[slot] = (buf, addr, srcPort) => {
     if (addr !== lastFromA || srcPort !== lastFromPort) {
       lastFromA = addr;
@@ -123,7 +151,7 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
         lastToA = ipv4ToU32(to.address);
       }
       const rc = a.send(id, buf, lastToA, to.port);
-      if (rc < 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port} failed (errno ${-rc})`), { errno: rc, syscall: 'sendto' }));
+      if (rc < 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port} failed (${errnoName(-rc)})`), { code: errnoName(-rc), errno: rc, syscall: 'sendto' }));
       if (busyUs > 0) busyPoller.poke(busyUs);
     },
     // A datagram the kernel could not take at once is copied into the addon's queue, so no caller's
@@ -135,6 +163,7 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
       closed = true;
       receiverIds[slot] = -1;
       receivers[slot] = undefined;
+      errorReceivers[slot] = undefined;
       a.close(id);
     },
   };
