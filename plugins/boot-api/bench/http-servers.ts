@@ -1,6 +1,6 @@
 /**
  * The servers bench:http measures, each started as its own process (pinned by the bench with taskset):
- *   http-servers.ts bare <port> <scriptFile>          a bare fastify route answering the file's bytes
+ *   http-servers.ts bare <port> <scriptFile>          bare fastify routes (/boot/:mac, /api/v1/boot) answering the file's bytes
  *   http-servers.ts pureboot <port> <dataDir> <count>  PureBoot (storage from PB_BENCH_STORAGE) with
  *                                                      <count> machines stored and a constant route
  * Prints `ready` when listening.
@@ -19,6 +19,8 @@ async function bare(port: number, file: string): Promise<void> {
   const body = fs.readFileSync(file, 'utf8');
   const app = Fastify({ logger: false });
   app.get('/boot/:mac', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(body));
+  // The long form's URL on a route that does nothing with it (fastify still parses its query string).
+  app.get('/api/v1/boot', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(body));
   await app.listen({ host: '127.0.0.1', port });
   process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
