@@ -11,10 +11,10 @@ import { fdReader } from './readers';
  * - symlinks are resolved and must stay inside the root;
  * - only regular files are opened, with O_NONBLOCK so a FIFO or device can never stall the server.
  *
- * The lookup (realpath, stat) is synchronous: two system calls of a few µs each on a local disk. Done
- * through libuv's threadpool, a boot storm's 200 requests queued 400 lookups behind each other, and
- * the first TFTP answer went out after 15–23 ms instead of 1 ms (bench:tftp, see the TFTP README).
- * Opening and reading stay asynchronous.
+ * The lookup (realpath and stat; lstat alone for a name directly in the root) is synchronous: a few
+ * µs on a local disk. Done through libuv's threadpool, a boot storm's 200 requests queued 400 lookups
+ * behind each other, and the first TFTP answer went out after 15–23 ms instead of 1 ms (bench:tftp,
+ * see the TFTP README). Opening and reading stay asynchronous.
  */
 export class StaticRoot {
   private realRoot: string | undefined;
@@ -41,20 +41,25 @@ export class StaticRoot {
     } catch {
       return { status: 'not-found', reason: `static root ${this.root} does not exist` };
     }
+    // A name directly in the root (undionly.kpxe, ipxe.efi: what boot storms fetch) can only leave the
+    // root through a symlink, which lstat shows: one system call instead of realpath's walk and a stat.
+    const direct = norm.relative.includes('/') ? undefined : statQuiet(path.join(root, norm.relative), true);
+    if (direct === 'missing') return { status: 'not-found' };
     let real: string;
-    try {
-      real = fs.realpathSync.native(path.join(root, norm.relative));
-    } catch {
-      return { status: 'not-found' };
+    let st: fs.Stats | 'missing' | undefined;
+    if (direct && !direct.isSymbolicLink()) {
+      real = path.join(root, norm.relative);
+      st = direct;
+    } else {
+      try {
+        real = fs.realpathSync.native(path.join(root, norm.relative));
+      } catch {
+        return { status: 'not-found' };
+      }
+      if (real !== root && !real.startsWith(root + path.sep)) return { status: 'denied', reason: 'path leaves the static root' };
+      st = statQuiet(real, false);
     }
-    if (real !== root && !real.startsWith(root + path.sep)) return { status: 'denied', reason: 'path leaves the static root' };
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(real, { throwIfNoEntry: false });
-    } catch {
-      st = undefined; // EACCES, ELOOP …: not servable
-    }
-    if (!st) return { status: 'not-found' };
+    if (!st || st === 'missing') return { status: 'not-found' };
     if (!st.isFile()) return { status: st.isDirectory() ? 'not-found' : 'denied', reason: st.isDirectory() ? 'is a directory' : 'not a regular file' };
     return {
       status: 'found',
@@ -73,5 +78,14 @@ export class StaticRoot {
         return fdReader(handle, fst.size);
       },
     };
+  }
+}
+
+/** stat (or lstat) without throwing: `missing` for ENOENT/ENOTDIR, undefined for other errors (EACCES, ELOOP …). */
+function statQuiet(file: string, link: boolean): fs.Stats | 'missing' | undefined {
+  try {
+    return (link ? fs.lstatSync(file, { throwIfNoEntry: false }) : fs.statSync(file, { throwIfNoEntry: false })) ?? 'missing';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'missing' : undefined;
   }
 }
