@@ -19,6 +19,7 @@
  * One instance per process (the first init() wins; a worker thread that tries gets an error and its
  * caller falls back to node:dgram).
  */
+#define _GNU_SOURCE /* sendmmsg */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <uv.h>
@@ -385,6 +386,94 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* Copy a datagram into the socket's queue (sent in order once the socket is writable); 0 or -ENOMEM. */
+static int enqueue(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to) {
+  queued_t *q = malloc(sizeof *q + len);
+  if (!q) return -ENOMEM;
+  q->next = NULL;
+  q->to = *to;
+  q->len = len;
+  memcpy(q->data, data, len);
+  int was_empty = s->head == NULL;
+  if (s->tail) s->tail->next = q;
+  else s->head = q;
+  s->tail = q;
+  s->queued++;
+  if (was_empty) watch(s, EPOLL_CTL_MOD); /* now also writable */
+  return 0;
+}
+
+#define SEND_MANY_MAX 64
+
+/* sendMany(id, buffers[], addressU32, port) -> datagrams lost (0 normally): a window in one sendmmsg. */
+static napi_value js_send_many(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "sendMany(id, buffers, address, port)");
+    return NULL;
+  }
+  sock_t *s = lookup(env, argv[0]);
+  if (!s) return NULL;
+  uint32_t n, a, port;
+  bool is_array = false;
+  napi_is_array(env, argv[1], &is_array);
+  if (!is_array || napi_get_array_length(env, argv[1], &n) != napi_ok || napi_get_value_uint32(env, argv[2], &a) != napi_ok || napi_get_value_uint32(env, argv[3], &port) != napi_ok || port > 65535) {
+    napi_throw_type_error(env, NULL, "sendMany(id, buffers, address, port)");
+    return NULL;
+  }
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(a);
+  to.sin_port = htons((uint16_t)port);
+  struct mmsghdr msgs[SEND_MANY_MAX];
+  struct iovec iov[SEND_MANY_MAX];
+  int lost = 0;
+  for (uint32_t base = 0; base < n; base += SEND_MANY_MAX) {
+    uint32_t k = n - base < SEND_MANY_MAX ? n - base : SEND_MANY_MAX;
+    for (uint32_t i = 0; i < k; i++) {
+      napi_value el;
+      void *data;
+      size_t len;
+      if (napi_get_element(env, argv[1], base + i, &el) != napi_ok || napi_get_buffer_info(env, el, &data, &len) != napi_ok) {
+        napi_throw_type_error(env, NULL, "sendMany: buffers must be Buffers");
+        return NULL;
+      }
+      iov[i].iov_base = data;
+      iov[i].iov_len = len;
+      memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_name = &to;
+      msgs[i].msg_hdr.msg_namelen = sizeof to;
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    uint32_t i = 0;
+    while (i < k) {
+      if (s->head) { /* earlier datagrams wait in the queue: keep the order */
+        if (enqueue(s, iov[i].iov_base, iov[i].iov_len, &to) < 0) lost++;
+        i++;
+        continue;
+      }
+      int sent = sendmmsg(s->fd, msgs + i, k - i, 0);
+      if (sent > 0) {
+        i += (uint32_t)sent;
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (enqueue(s, iov[i].iov_base, iov[i].iov_len, &to) < 0) lost++;
+      } else {
+        lost++; /* refused for good (as with send): lost, the rest still go */
+      }
+      i++;
+    }
+  }
+  napi_value r;
+  napi_create_int32(env, lost, &r);
+  return r;
+}
+
 /* send(id, buffer, addressU32 (host order), port) -> 0, or -errno when the datagram was lost */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -418,21 +507,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       goto done;
     }
   }
-  queued_t *q = malloc(sizeof *q + len);
-  if (!q) {
-    rc = -ENOMEM;
-    goto done;
-  }
-  q->next = NULL;
-  q->to = to;
-  q->len = len;
-  memcpy(q->data, data, len);
-  int was_empty = s->head == NULL;
-  if (s->tail) s->tail->next = q;
-  else s->head = q;
-  s->tail = q;
-  s->queued++;
-  if (was_empty) watch(s, EPOLL_CTL_MOD); /* now also writable */
+  rc = enqueue(s, data, len, &to);
 done:;
   napi_value r;
   napi_create_int32(env, rc, &r);
@@ -474,6 +549,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
+      {"sendMany", NULL, js_send_many, NULL, NULL, NULL, napi_default, NULL},
       {"pending", NULL, js_pending, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"openCount", NULL, js_count, NULL, NULL, NULL, napi_default, NULL},

@@ -91,24 +91,38 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     expect(s.pendingSends()).to.equal(0);
   });
 
-  it('a burst the kernel cannot take at once (EAGAIN) is queued in the addon and sent in order, none lost', async function () {
-    this.timeout(60000);
-    requireRoot(this);
-    requireTools(this, ['ip', 'tc']);
-    // A slow qdisc on the namespace's loopback holds sent datagrams, so the send buffer fills.
-    const lab = new NetLab();
-    try {
-      await lab.addNamespace('q');
-      await lab.exec('q', ['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '20mbit', 'burst', '16kb', 'latency', '5s']);
-      const r = await lab.exec('q', [process.execPath, ...tsNodeArgs(), path.join(__dirname, 'support', 'native-burst.ts'), '600', '1400'], { timeoutMs: 30000 });
-      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { maxQueued: number; received: number; inOrder: boolean; errors: string[] };
-      expect(out.errors).to.deep.equal([]);
-      expect(out.maxQueued, 'datagrams queued in the addon at once').to.be.greaterThan(100);
-      expect(out.received).to.equal(600);
-      expect(out.inOrder).to.equal(true);
-    } finally {
-      await lab.destroy();
-    }
+  for (const window of [1, 16]) {
+    it(`a burst the kernel cannot take at once (EAGAIN) is queued in the addon and sent in order, none lost (${window > 1 ? `sendMany, ${window} at a time` : 'send'})`, async function () {
+      this.timeout(60000);
+      requireRoot(this);
+      requireTools(this, ['ip', 'tc']);
+      // A slow qdisc on the namespace's loopback holds sent datagrams, so the send buffer fills.
+      const lab = new NetLab();
+      try {
+        await lab.addNamespace('q');
+        await lab.exec('q', ['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '20mbit', 'burst', '16kb', 'latency', '5s']);
+        const r = await lab.exec('q', [process.execPath, ...tsNodeArgs(), path.join(__dirname, 'support', 'native-burst.ts'), '600', '1400', String(window)], { timeoutMs: 30000 });
+        const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { maxQueued: number; received: number; inOrder: boolean; errors: string[] };
+        expect(out.errors).to.deep.equal([]);
+        expect(out.maxQueued, 'datagrams queued in the addon at once').to.be.greaterThan(100);
+        expect(out.received).to.equal(600);
+        expect(out.inOrder).to.equal(true);
+      } finally {
+        await lab.destroy();
+      }
+    });
+  }
+
+  it('sendMany puts a window on the wire in order, from its own port, with every byte', async () => {
+    const s = bind(() => undefined);
+    const p = await peer();
+    const got: Got[] = [];
+    p.on('message', (data, r) => got.push({ data, from: { address: r.address, port: r.port } }));
+    const bufs = Array.from({ length: 100 }, (_, i) => Buffer.alloc(4 + (i * 37) % 1468, i)); // more than one sendmmsg call (64)
+    s.sendMany!(bufs, { address: '127.0.0.1', port: p.address().port });
+    await until(() => got.length === 100);
+    expect(got.map((g) => g.data)).to.deep.equal(bufs);
+    for (const g of got) expect(g.from).to.deep.equal({ address: '127.0.0.1', port: s.local.port });
   });
 
   it('a closed socket receives nothing more, and a socket reopened in its slot gets only its own datagrams', async () => {

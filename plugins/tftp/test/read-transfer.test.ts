@@ -6,26 +6,35 @@ import { ChunkPackets } from '../src/server/packet-source';
 import { ReadTransfer, type TransferEnd } from '../src/server/read-transfer';
 
 /** The transfer state machine alone: a fake wire and fake timers (no sockets, no real time). */
-function setup(o: { size: number; blksize?: number; windowsize?: number; oack?: TftpOption[]; retries?: number }) {
+function setup(o: { size: number; blksize?: number; windowsize?: number; oack?: TftpOption[]; retries?: number; many?: boolean }) {
   const data = Buffer.alloc(o.size);
   for (let i = 0; i < o.size; i++) data[i] = (i * 7 + 3) & 0xff;
   const sent: Array<{ at: number; op: string; block?: number; len?: number }> = [];
   const ends: TransferEnd[] = [];
+  /** Sizes of the groups handed to sendMany. */
+  const groups: number[] = [];
+  const send = (buf: Buffer) => {
+    const p = parsePacket(buf);
+    if (!p.ok) throw new Error('sent a malformed packet');
+    sent.push({ at: Date.now(), op: p.packet.op, block: 'block' in p.packet ? p.packet.block : undefined, len: p.packet.op === 'DATA' ? p.packet.data.length : undefined });
+  };
   const t = new ReadTransfer({
     // Arenas of 3 packets: the tests run through arena reuse as well.
     source: new ChunkPackets(bufferChunks(data), o.blksize ?? 512, 3 * ((o.blksize ?? 512) + 4), () => true),
     windowsize: o.windowsize ?? 1,
     oack: o.oack ?? [],
     timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: o.retries ?? 3 },
-    send: (buf) => {
-      const p = parsePacket(buf);
-      if (!p.ok) throw new Error('sent a malformed packet');
-      sent.push({ at: Date.now(), op: p.packet.op, block: 'block' in p.packet ? p.packet.block : undefined, len: p.packet.op === 'DATA' ? p.packet.data.length : undefined });
-    },
+    send,
+    sendMany: o.many
+      ? (bufs) => {
+          groups.push(bufs.length);
+          for (const b of bufs) send(b);
+        }
+      : undefined,
     stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
     onEnd: (e) => void ends.push(e),
   });
-  return { t, sent, ends, data };
+  return { t, sent, ends, data, groups };
 }
 
 const ack = (block: number) => ({ op: 'ACK' as const, block: block & 0xffff });
@@ -36,6 +45,29 @@ describe('tftp: ReadTransfer state machine', () => {
     clock = sinon.useFakeTimers({ now: 1000 });
   });
   afterEach(() => clock.restore());
+
+  it('with a transport that sends several at once: a window goes out as one group, and the wire sees the same packets as one by one', async () => {
+    const script = async (many: boolean) => {
+      const { t, sent, ends, groups } = setup({ size: 20 * 512 + 100, windowsize: 8, many });
+      t.start();
+      await clock.tickAsync(0);
+      t.onPacket(ack(8));
+      await clock.tickAsync(0);
+      t.onPacket(ack(11)); // a gap ACK inside the window: the window restarts after block 11
+      await clock.tickAsync(0);
+      await clock.tickAsync(100); // a timeout: the unacknowledged window again
+      t.onPacket(ack(19));
+      await clock.tickAsync(0);
+      t.onPacket(ack(21));
+      return { sent: sent.map((x) => [x.op, x.block, x.len]), groups, ok: ends[0]?.ok };
+    };
+    const one = await script(false);
+    const many = await script(true);
+    expect(many.sent).to.deep.equal(one.sent);
+    expect(many.ok).to.equal(true);
+    expect(many.groups[0]).to.equal(8);
+    expect(many.groups.every((g) => g > 1)).to.equal(true);
+  });
 
   it('lock-step: one DATA per new ACK, an empty final block after an exact multiple', async () => {
     const { t, sent, ends } = setup({ size: 1024 });

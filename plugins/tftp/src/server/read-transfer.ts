@@ -29,6 +29,8 @@ export interface ReadTransferOptions {
   timing: TransferTiming;
   /** Put one datagram on the wire to the client. */
   send(buf: Buffer): void;
+  /** Put several on the wire at once (a window), where the transport can (one system call). */
+  sendMany?(bufs: Buffer[]): void;
   stats: TransferStats;
   onEnd(end: TransferEnd): void;
   now?: () => number;
@@ -61,6 +63,8 @@ export class ReadTransfer {
   /** When the running timer fires. */
   private timerAt = 0;
   private filling = false;
+  /** The packets of one fill() pass, handed to the transport together (reused). */
+  private readonly outgoing: Buffer[] = [];
   private ended = false;
   private bytesSent = 0;
   private retransmits = 0;
@@ -146,6 +150,7 @@ export class ReadTransfer {
    */
   private fill(): void {
     if (this.filling || this.ended) return;
+    const out = this.outgoing;
     try {
       while (this.nextSend <= this.lastAcked + this.o.windowsize && (this.finalBlock === undefined || this.nextSend <= this.finalBlock)) {
         const n = this.nextSend;
@@ -155,6 +160,7 @@ export class ReadTransfer {
           if (n !== this.produced + 1) throw new Error(`internal: block ${n} requested after ${this.produced}`);
           const r = this.o.source.packet(n);
           if (r instanceof Promise) {
+            this.flush(out);
             this.filling = true;
             r.then(
               (p) => {
@@ -173,13 +179,22 @@ export class ReadTransfer {
           pkt = r;
           this.produce(n, pkt);
         }
-        this.o.send(pkt);
+        out.push(pkt);
         this.nextSend = n + 1;
       }
+      this.flush(out);
       this.arm();
     } catch (err) {
+      out.length = 0;
       this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
     }
+  }
+
+  /** Put the collected packets on the wire, in order: one at a time, or together where the transport can. */
+  private flush(out: Buffer[]): void {
+    if (out.length === 1 || (out.length > 1 && !this.o.sendMany)) for (const p of out) this.o.send(p);
+    else if (out.length > 1) this.o.sendMany!(out);
+    out.length = 0;
   }
 
   private produce(n: number, pkt: Buffer): void {

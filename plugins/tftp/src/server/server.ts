@@ -296,6 +296,7 @@ export class TftpServer {
       oack: n.oack,
       timing: { timeoutMs, backoff: this.o.backoff, maxTimeoutMs: Math.max(this.o.maxTimeoutMs, timeoutMs), retries: this.o.retries },
       send: (buf) => socket.send(buf, from),
+      sendMany: socket.sendMany ? (bufs) => socket.sendMany!(bufs, from) : undefined,
       stats,
       onEnd: (end) => {
         socket.close();

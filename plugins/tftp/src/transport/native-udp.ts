@@ -10,6 +10,7 @@ interface UdpBatchAddon {
   init(buffer: Buffer, onBatch: (count: number, used: number) => void): void;
   open(address: string, port: number, recvBufferBytes: number, readsPerWake: number): [number, number];
   send(id: number, buf: Buffer, address: number, port: number): number;
+  sendMany(id: number, bufs: Buffer[], address: number, port: number): number;
   pending(id: number): number;
   close(id: number): void;
   openCount(): number;
@@ -152,6 +153,16 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
       }
       const rc = a.send(id, buf, lastToA, to.port);
       if (rc < 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port} failed (${errnoName(-rc)})`), { code: errnoName(-rc), errno: rc, syscall: 'sendto' }));
+      if (busyUs > 0) busyPoller.poke(busyUs);
+    },
+    sendMany(bufs, to) {
+      if (closed || bufs.length === 0) return;
+      if (to !== lastTo) {
+        lastTo = to;
+        lastToA = ipv4ToU32(to.address);
+      }
+      const lost = a.sendMany(id, bufs, lastToA, to.port);
+      if (lost > 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port}: ${lost} of ${bufs.length} datagrams refused`), { syscall: 'sendmmsg' }));
       if (busyUs > 0) busyPoller.poke(busyUs);
     },
     // A datagram the kernel could not take at once is copied into the addon's queue, so no caller's

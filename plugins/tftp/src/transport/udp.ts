@@ -5,6 +5,8 @@ import { bindError, busyPoller, literalLookup, type Endpoint } from '@pureboot/c
 export interface UdpSocket {
   readonly local: Endpoint;
   send(buf: Buffer, to: Endpoint): void;
+  /** Several datagrams to one endpoint in one go (a window: one sendmmsg on the native transport). */
+  sendMany?(bufs: Buffer[], to: Endpoint): void;
   /** Datagrams handed to send() that the kernel has not taken yet (their buffers are still in use). */
   pendingSends(): number;
   close(): void;
