@@ -106,6 +106,7 @@ function u32ToIpv4(a: number): string {
 
 /** A native socket; `queuedCopies()` counts datagrams waiting in the addon for a writable socket. */
 export interface NativeUdpSocket extends UdpSocket {
+  sendMany(bufs: Buffer[], to: Endpoint): void;
   queuedCopies(): number;
 }
 
