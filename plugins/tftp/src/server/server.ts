@@ -175,8 +175,8 @@ export class TftpServer {
   private async handleRequest(p: RequestPacket, session: Session): Promise<void> {
     const from = session.remote;
     const known = this.directory.get(from.address);
-    // 1. policy: packetReceive may drop it.
-    try {
+    // 1. policy: packetReceive may drop it (skipped when nobody taps it: no promise, no turn).
+    if (this.hooks.packetReceive.isUsed()) try {
       const verdict = await this.hooks.packetReceive.promise({ protocol: 'tftp', messageType: p.op, remote: from, mac: known?.mac, packet: p });
       if (verdict && verdict.drop) {
         this.endSession(session);
