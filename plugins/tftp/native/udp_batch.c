@@ -56,6 +56,7 @@ typedef struct sock {
   int dead; /* a read failed for good (the socket was destroyed): no longer polled */
   uint32_t id;
   uint32_t reads_per_wake;
+  int immediate; /* hand each datagram to JS at once (the listener: each request answered before the next is read) */
   uint32_t queued;
   queued_t *head;
   queued_t *tail;
@@ -199,6 +200,12 @@ static void read_socket(uint32_t id) {
     memcpy(rec + 10, &len, 2);
     st.used += (HEADER_BYTES + (size_t)n + 3) & ~(size_t)3;
     st.count++;
+    if (s->immediate) {
+      /* JS runs now, microtasks included: a request's async chain (hooks, lookup, OACK) completes
+       * before the next one is read, instead of every request of the burst advancing together. */
+      flush();
+      s = by_id(id);
+    }
   }
 }
 
@@ -307,10 +314,10 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* open(address, port, recvBufferBytes, readsPerWake) -> [id, localPort] */
+/* open(address, port, recvBufferBytes, readsPerWake, immediate) -> [id, localPort] */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (!st.started) {
     napi_throw_error(env, "PB_ERR_TFTP_NATIVE", "init() first");
@@ -320,11 +327,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t alen;
   uint32_t port = 0, rcvbuf = 0, reads = 1;
   if (argc < 2 || napi_get_value_string_utf8(env, argv[0], addr, sizeof addr, &alen) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535) {
-    napi_throw_type_error(env, NULL, "open(address, port, recvBufferBytes?, readsPerWake?)");
+    napi_throw_type_error(env, NULL, "open(address, port, recvBufferBytes?, readsPerWake?, immediate?)");
     return NULL;
   }
   if (argc > 2) napi_get_value_uint32(env, argv[2], &rcvbuf);
   if (argc > 3) napi_get_value_uint32(env, argv[3], &reads);
+  bool immediate = false;
+  if (argc > 4) napi_get_value_bool(env, argv[4], &immediate);
   if (reads < 1) reads = 1;
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof sa);
@@ -367,6 +376,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->id = ((uint32_t)(st.gens[slot]++ & 0xfff) << SLOT_BITS) | slot;
   s->reads_per_wake = reads;
+  s->immediate = immediate;
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = s->id};
   if (epoll_ctl(st.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
     int e = errno;

@@ -125,6 +125,32 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     for (const g of got) expect(g.from).to.deep.equal({ address: '127.0.0.1', port: s.local.port });
   });
 
+  for (const immediate of [false, true]) {
+    it(`${immediate ? 'immediate: each datagram is handed over with its microtasks before the next is read' : 'batched: a turn\'s datagrams are handed over together, microtasks after'}`, async () => {
+      const order: string[] = [];
+      const s = bindNativeUdp({
+        address: '127.0.0.1',
+        port: 0,
+        plugin: 'tftp',
+        readsPerWake: 8,
+        immediate,
+        onMessage: (d) => {
+          const x = String(d);
+          order.push(`rx ${x}`);
+          queueMicrotask(() => order.push(`mt ${x}`));
+        },
+        onError: () => undefined,
+      });
+      open.push(s);
+      const p = await peer();
+      for (const x of ['x1', 'x2', 'x3']) p.send(x, s.local.port, '127.0.0.1');
+      const t = Date.now();
+      while (Date.now() - t < 30); // all three queued before the loop polls
+      await until(() => order.length === 6);
+      expect(order).to.deep.equal(immediate ? ['rx x1', 'mt x1', 'rx x2', 'mt x2', 'rx x3', 'mt x3'] : ['rx x1', 'rx x2', 'rx x3', 'mt x1', 'mt x2', 'mt x3']);
+    });
+  }
+
   it('a closed socket receives nothing more, and a socket reopened in its slot gets only its own datagrams', async () => {
     const p = await peer();
     const first: string[] = [];

@@ -120,12 +120,14 @@ export class TftpServer {
       port: this.o.port,
       recvBufferBytes: this.o.recvBufferBytes,
       readsPerWake: 64,
+      immediate: true,
       plugin: 'tftp',
       onMessage: (buf, from) => this.onListenerDatagram(buf, from),
       onError: (err) => this.logger.warn({ err }, 'tftp listener socket error'),
     };
     // The listener parses each request at once and keeps no view of its bytes, so it can use the
-    // native transport's shared batch buffer too.
+    // native transport's shared batch buffer too. Each request is handed over on its own (immediate),
+    // so a storm's first answers leave while the rest of the burst is still being read.
     this.listener = this.native ? bindNativeUdp(bind) : await bindUdp(bind);
     this.logger.info({ address: this.listener.local.address, port: this.listener.local.port, transport: this.transport }, 'tftp listening');
   }

@@ -8,7 +8,7 @@ import type { BindOptions, UdpSocket } from './udp';
 /** The compiled addon (`native/udp_batch.c`, built into `build/Release` by `npm ci`). */
 interface UdpBatchAddon {
   init(buffer: Buffer, onBatch: (count: number, used: number) => void): void;
-  open(address: string, port: number, recvBufferBytes: number, readsPerWake: number): [number, number];
+  open(address: string, port: number, recvBufferBytes: number, readsPerWake: number, immediate: boolean): [number, number];
   send(id: number, buf: Buffer, address: number, port: number): number;
   sendMany(id: number, bufs: Buffer[], address: number, port: number): number;
   pending(id: number): number;
@@ -121,7 +121,7 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   let id: number;
   let port: number;
   try {
-    [id, port] = a.open(o.address, o.port, o.recvBufferBytes ?? 0, o.readsPerWake ?? 1);
+    [id, port] = a.open(o.address, o.port, o.recvBufferBytes ?? 0, o.readsPerWake ?? 1, o.immediate ?? false);
   } catch (err) {
     throw bindError(err as NodeJS.ErrnoException, { protocol: 'udp', address: o.address, port: o.port, plugin: o.plugin });
   }

@@ -20,6 +20,8 @@ export interface BindOptions {
   recvBufferBytes?: number;
   /** Datagrams read per wake-up on the native transport (1 for a transfer socket; the listener drains bursts). dgram reads up to 32. */
   readsPerWake?: number;
+  /** Native transport: hand each datagram to JS at once, microtasks included, instead of with the turn's batch (the listener). */
+  immediate?: boolean;
   /** After each send, keep the event loop polling this long for the answer (core BusyPoller; 0: off). */
   busyPollUs?: number;
   /** Name used in bind errors (`tftp`). */
