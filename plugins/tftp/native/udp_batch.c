@@ -43,6 +43,11 @@
 #define MAX_DATAGRAM 65536
 #define EVENTS_PER_WAIT 256
 #define ERROR_RECORD 0xffff /* no datagram is this long (IPv4 UDP payloads end at 65507) */
+#define DEAD_AFTER 8         /* failed reads in a row before a socket is given up (no longer polled) */
+#define QUEUE_MAX 65536      /* datagrams one socket may hold for a writable moment; beyond, they are lost */
+/* The port field of an error record: which side failed. */
+#define ERR_RECV 0
+#define ERR_SEND 1
 
 typedef struct queued {
   struct queued *next;
@@ -53,7 +58,8 @@ typedef struct queued {
 
 typedef struct sock {
   int fd;
-  int dead; /* a read failed for good (the socket was destroyed): no longer polled */
+  int dead; /* reads failed DEAD_AFTER times in a row: no longer polled */
+  uint32_t read_errors; /* failed reads since the last good one */
   uint32_t id;
   uint32_t reads_per_wake;
   int immediate; /* hand each datagram to JS at once (the listener: each request answered before the next is read) */
@@ -145,13 +151,27 @@ static void watch(sock_t *s, int op) {
   epoll_ctl(st.epfd, op, s->fd, &ev);
 }
 
+/* An error for JS (onError): errno in place of the address, the side in the port field. The caller
+ * made sure a record fits (read_socket), or there is room for a header (send_queue checks). */
+static void error_record(sock_t *s, int e, uint16_t side) {
+  unsigned char *rec = st.buf + st.used;
+  uint16_t mark = ERROR_RECORD;
+  memcpy(rec, &s->id, 4);
+  memcpy(rec + 4, &e, 4);
+  memcpy(rec + 8, &side, 2);
+  memcpy(rec + 10, &mark, 2);
+  st.used += HEADER_BYTES;
+  st.count++;
+}
+
 static void send_queue(sock_t *s) {
   while (s->head) {
     queued_t *q = s->head;
     ssize_t n = sendto(s->fd, q->data, q->len, 0, (struct sockaddr *)&q->to, sizeof q->to);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    /* Sent, or failed for good (ENOBUFS included: the socket is writable, waiting would spin), the
-     * datagram is lost as UDP may lose it anyway. */
+    /* Sent, or failed for good (ENOBUFS included: the socket is writable, waiting would spin): the
+     * datagram is lost, as UDP may lose it anyway, and JS hears of it like of a direct send. */
+    if (n < 0 && st.cap - st.used >= HEADER_BYTES) error_record(s, errno, ERR_SEND);
     s->head = q->next;
     if (!s->head) s->tail = NULL;
     s->queued--;
@@ -177,20 +197,16 @@ static void read_socket(uint32_t id) {
     if (n < 0) {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return;
-      /* Hand the error to JS (onError), as dgram does. An ICMP error queued on the socket passes;
-       * anything else (ECONNABORTED: the socket was destroyed) would be reported on every turn. */
-      memcpy(rec, &s->id, 4);
-      memcpy(rec + 4, &e, 4);
-      uint16_t zero = 0, mark = ERROR_RECORD;
-      memcpy(rec + 8, &zero, 2);
-      memcpy(rec + 10, &mark, 2);
-      st.used += HEADER_BYTES;
-      st.count++;
-      if (e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == EMSGSIZE) continue;
+      /* Hand the error to JS (onError), as dgram does, and keep polling: the kernel reports most
+       * errors once (ECONNABORTED after a socket destroy; a socket bound to its port still receives
+       * afterwards). Only an error that repeats on every read gives the socket up. */
+      error_record(s, e, ERR_RECV);
+      if (++s->read_errors < DEAD_AFTER) continue;
       s->dead = 1;
       epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
       return;
     }
+    s->read_errors = 0;
     if (n > MAX_DATAGRAM - 1) n = MAX_DATAGRAM - 1; /* truncated; no TFTP peer sends this much */
     if (from.sin_family != AF_INET) continue;
     memcpy(rec, &s->id, 4);
@@ -398,6 +414,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
 /* Copy a datagram into the socket's queue (sent in order once the socket is writable); 0 or -ENOMEM. */
 static int enqueue(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to) {
+  if (s->queued >= QUEUE_MAX || s->dead) return -ENOBUFS;
   queued_t *q = malloc(sizeof *q + len);
   if (!q) return -ENOMEM;
   q->next = NULL;
@@ -415,22 +432,33 @@ static int enqueue(sock_t *s, const void *data, size_t len, const struct sockadd
 
 #define SEND_MANY_MAX 64
 
-/* sendMany(id, buffers[], addressU32, port) -> datagrams lost (0 normally): a window in one sendmmsg. */
+/* sendMany(id, buffers[], addressU32, port) -> 0, or [lost, first errno] when datagrams were lost:
+ * a window in as few sendmmsg calls as it takes (64 datagrams each), after anything already queued. */
 static napi_value js_send_many(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 4) {
+  uint32_t n, a, port;
+  bool is_array = false;
+  if (argc >= 4) napi_is_array(env, argv[1], &is_array);
+  if (!is_array || napi_get_array_length(env, argv[1], &n) != napi_ok || napi_get_value_uint32(env, argv[2], &a) != napi_ok || napi_get_value_uint32(env, argv[3], &port) != napi_ok || port > 65535) {
     napi_throw_type_error(env, NULL, "sendMany(id, buffers, address, port)");
     return NULL;
   }
+  /* Every buffer first: reading an element can run JS (an accessor), which could close the socket. */
+  struct iovec *iov = n ? malloc(n * sizeof *iov) : NULL;
+  if (n && !iov) return throw_errno(env, "sendMany", ENOMEM);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el;
+    if (napi_get_element(env, argv[1], i, &el) != napi_ok || napi_get_buffer_info(env, el, &iov[i].iov_base, &iov[i].iov_len) != napi_ok) {
+      free(iov);
+      napi_throw_type_error(env, NULL, "sendMany: buffers must be Buffers");
+      return NULL;
+    }
+  }
   sock_t *s = lookup(env, argv[0]);
-  if (!s) return NULL;
-  uint32_t n, a, port;
-  bool is_array = false;
-  napi_is_array(env, argv[1], &is_array);
-  if (!is_array || napi_get_array_length(env, argv[1], &n) != napi_ok || napi_get_value_uint32(env, argv[2], &a) != napi_ok || napi_get_value_uint32(env, argv[3], &port) != napi_ok || port > 65535) {
-    napi_throw_type_error(env, NULL, "sendMany(id, buffers, address, port)");
+  if (!s) {
+    free(iov);
     return NULL;
   }
   struct sockaddr_in to;
@@ -439,48 +467,49 @@ static napi_value js_send_many(napi_env env, napi_callback_info info) {
   to.sin_addr.s_addr = htonl(a);
   to.sin_port = htons((uint16_t)port);
   struct mmsghdr msgs[SEND_MANY_MAX];
-  struct iovec iov[SEND_MANY_MAX];
-  int lost = 0;
+  uint32_t lost = 0;
+  int first_errno = 0;
   for (uint32_t base = 0; base < n; base += SEND_MANY_MAX) {
     uint32_t k = n - base < SEND_MANY_MAX ? n - base : SEND_MANY_MAX;
     for (uint32_t i = 0; i < k; i++) {
-      napi_value el;
-      void *data;
-      size_t len;
-      if (napi_get_element(env, argv[1], base + i, &el) != napi_ok || napi_get_buffer_info(env, el, &data, &len) != napi_ok) {
-        napi_throw_type_error(env, NULL, "sendMany: buffers must be Buffers");
-        return NULL;
-      }
-      iov[i].iov_base = data;
-      iov[i].iov_len = len;
       memset(&msgs[i], 0, sizeof msgs[i]);
       msgs[i].msg_hdr.msg_name = &to;
       msgs[i].msg_hdr.msg_namelen = sizeof to;
-      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iov = &iov[base + i];
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     uint32_t i = 0;
     while (i < k) {
+      int rc = 0;
       if (s->head) { /* earlier datagrams wait in the queue: keep the order */
-        if (enqueue(s, iov[i].iov_base, iov[i].iov_len, &to) < 0) lost++;
-        i++;
-        continue;
-      }
-      int sent = sendmmsg(s->fd, msgs + i, k - i, 0);
-      if (sent > 0) {
-        i += (uint32_t)sent;
-        continue;
-      }
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (enqueue(s, iov[i].iov_base, iov[i].iov_len, &to) < 0) lost++;
+        rc = enqueue(s, iov[base + i].iov_base, iov[base + i].iov_len, &to);
       } else {
-        lost++; /* refused for good (as with send): lost, the rest still go */
+        int sent = sendmmsg(s->fd, msgs + i, k - i, 0);
+        if (sent > 0) {
+          i += (uint32_t)sent;
+          continue;
+        }
+        rc = errno == EAGAIN || errno == EWOULDBLOCK ? enqueue(s, iov[base + i].iov_base, iov[base + i].iov_len, &to) : -errno;
+      }
+      if (rc < 0) { /* refused for good (as with send): lost, the rest still go */
+        lost++;
+        if (!first_errno) first_errno = -rc;
       }
       i++;
     }
   }
+  free(iov);
   napi_value r;
-  napi_create_int32(env, lost, &r);
+  if (lost == 0) {
+    napi_create_int32(env, 0, &r);
+    return r;
+  }
+  napi_value v;
+  napi_create_array_with_length(env, 2, &r);
+  napi_create_uint32(env, lost, &v);
+  napi_set_element(env, r, 0, v);
+  napi_create_int32(env, first_errno, &v);
+  napi_set_element(env, r, 1, v);
   return r;
 }
 

@@ -202,15 +202,26 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     expect(out.uncaught).to.deep.equal(['receiver A failed']);
   });
 
-  it('a socket destroyed under it (ss -K) reports the error once and is no longer polled', async function () {
+  it('a socket destroyed under it (ss -K) reports the error once; one bound to its own port (the listener) keeps receiving', async function () {
     requireRoot(this);
     requireTools(this, ['ss']);
     const errors: Array<Error & { code?: string }> = [];
-    const s = bind(() => undefined, (e) => void errors.push(e));
-    await execFileP('ss', ['-K', '-u', '-a', 'src', `127.0.0.1:${s.local.port}`]);
+    const got: string[] = [];
+    // A fixed port, as the listener has: the kernel keeps such a socket bound after the abort.
+    const probe = await peer();
+    const fixed = probe.address().port;
+    probe.close();
+    peers.splice(peers.indexOf(probe), 1);
+    const s = bindNativeUdp({ address: '127.0.0.1', port: fixed, plugin: 'tftp', onMessage: (d) => void got.push(String(d)), onError: (e) => void errors.push(e) });
+    open.push(s);
+    await execFileP('ss', ['-K', '-u', '-a', 'src', `127.0.0.1:${fixed}`]);
     await until(() => errors.length > 0);
     await new Promise((r) => setTimeout(r, 100));
     expect(errors.map((e) => e.code)).to.deep.equal(['ECONNABORTED']);
+    const p = await peer();
+    await sendFrom(p, Buffer.from('after'), fixed);
+    await until(() => got.length === 1);
+    expect(got).to.deep.equal(['after']);
   });
 
   it('bind errors carry the core codes (port in use)', async () => {
@@ -232,5 +243,10 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     expect(() => s.send(Buffer.from('x'), { address: '0.0.0.0', port: 0 })).to.not.throw();
     expect(errors).to.have.length(1);
     expect(errors[0].message).to.match(/send to 0\.0\.0\.0:0 failed \(E[A-Z]+\)/);
+    // sendMany: one report with how many were lost and why.
+    expect(() => s.sendMany!([Buffer.from('a'), Buffer.from('b')], { address: '0.0.0.0', port: 0 })).to.not.throw();
+    expect(errors).to.have.length(2);
+    expect(errors[1].message).to.match(/2 of 2 datagrams refused \(E[A-Z]+\)/);
+    expect((errors[1] as Error & { code?: string }).code).to.match(/^E[A-Z]+$/);
   });
 });

@@ -69,6 +69,28 @@ describe('tftp: ReadTransfer state machine', () => {
     expect(many.groups.every((g) => g > 1)).to.equal(true);
   });
 
+  it('a read that never completes ends the transfer after the retries (the slot is not held for ever)', async () => {
+    const ends: TransferEnd[] = [];
+    const sent: number[] = [];
+    const t = new ReadTransfer({
+      // Block 1 comes at once, block 2 never (a stalled network root).
+      source: { blksize: 512, packet: (n: number) => (n === 1 ? Buffer.concat([Buffer.from([0, 3, 0, 1]), Buffer.alloc(512)]) : new Promise<Buffer>(() => undefined)), release: () => undefined },
+      windowsize: 1,
+      oack: [],
+      timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
+      send: (buf) => void sent.push(buf.readUInt16BE(2)),
+      stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
+      onEnd: (e) => void ends.push(e),
+    });
+    t.start();
+    await clock.tickAsync(0);
+    t.onPacket(ack(1)); // asks for block 2: the read hangs
+    await clock.tickAsync(100 + 200 + 400 + 800 + 10);
+    expect(ends).to.have.length(1);
+    expect(ends[0]).to.include({ ok: false, reason: 'timeout: the file read did not complete' });
+    expect(sent).to.deep.equal([1]);
+  });
+
   it('lock-step: one DATA per new ACK, an empty final block after an exact multiple', async () => {
     const { t, sent, ends } = setup({ size: 1024 });
     t.start();

@@ -149,7 +149,13 @@ export class ReadTransfer {
    * timeout or gap ACK in the meantime moves `nextSend`, which the continuation starts from).
    */
   private fill(): void {
-    if (this.filling || this.ended) return;
+    if (this.ended) return;
+    if (this.filling) {
+      // A read is pending: keep the deadline running, so a read that never completes (a stalled
+      // network root) ends the transfer after the retries instead of holding its slot for ever.
+      this.arm();
+      return;
+    }
     const out = this.outgoing;
     try {
       while (this.nextSend <= this.lastAcked + this.o.windowsize && (this.finalBlock === undefined || this.nextSend <= this.finalBlock)) {
@@ -162,6 +168,7 @@ export class ReadTransfer {
           if (r instanceof Promise) {
             this.flush(out);
             this.filling = true;
+            this.arm();
             r.then(
               (p) => {
                 this.filling = false;
@@ -237,7 +244,7 @@ export class ReadTransfer {
       // Everything was sent and only the final ACK is missing: the client most likely has the file.
       const allSent = this.finalBlock !== undefined && this.nextSend > this.finalBlock && this.lastAcked === this.finalBlock - 1;
       if (allSent) this.finish({ ok: true, unconfirmed: true });
-      else this.finish({ ok: false, reason: 'timeout: no ACK after every retransmission' });
+      else this.finish({ ok: false, reason: this.filling ? 'timeout: the file read did not complete' : 'timeout: no ACK after every retransmission' });
       return;
     }
     this.retriesLeft--;

@@ -10,14 +10,16 @@ interface UdpBatchAddon {
   init(buffer: Buffer, onBatch: (count: number, used: number) => void): void;
   open(address: string, port: number, recvBufferBytes: number, readsPerWake: number, immediate: boolean): [number, number];
   send(id: number, buf: Buffer, address: number, port: number): number;
-  sendMany(id: number, bufs: Buffer[], address: number, port: number): number;
+  /** 0, or [datagrams lost, the first errno]. */
+  sendMany(id: number, bufs: Buffer[], address: number, port: number): 0 | [number, number];
   pending(id: number): number;
   close(id: number): void;
   openCount(): number;
 }
 
 type Receiver = (buf: Buffer, address: number, port: number) => void;
-type ErrorReceiver = (errno: number) => void;
+/** `send`: a queued datagram the kernel refused later; otherwise a failed read. */
+type ErrorReceiver = (errno: number, send: boolean) => void;
 
 const HEADER_BYTES = 12;
 /** Socket ids are (generation << 20) | slot (udp_batch.c): a reused slot never gets an old id. */
@@ -51,7 +53,7 @@ function onBatch(count: number): void {
     // A record of a socket closed earlier in this turn (its slot now empty or someone else's) is dropped.
     if (receiverIds[slot] === id) {
       try {
-        if (len === ERROR_RECORD) errorReceivers[slot]!(b.readInt32LE(off + 4));
+        if (len === ERROR_RECORD) errorReceivers[slot]!(b.readInt32LE(off + 4), b.readUInt16LE(off + 8) === 1);
         else receivers[slot]!(b.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), b.readUInt32BE(off + 4), b.readUInt16LE(off + 8));
       } catch (err) {
         failure ??= { err };
@@ -133,7 +135,12 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   let lastToA = 0;
   const slot = id & SLOT_MASK;
   receiverIds[slot] = id;
-  errorReceivers[slot] = (errno) => o.onError(Object.assign(new Error(`receive on ${o.address}:${port} failed (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'recvfrom' }));
+  errorReceivers[slot] = (errno, send) =>
+    o.onError(
+      send
+        ? Object.assign(new Error(`a queued datagram from ${o.address}:${port} was refused (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'sendto' })
+        : Object.assign(new Error(`receive on ${o.address}:${port} failed (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'recvfrom' }),
+    );
   receivers[slot] = (buf, addr, srcPort) => {
     if (addr !== lastFromA || srcPort !== lastFromPort) {
       lastFromA = addr;
@@ -162,8 +169,8 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
         lastTo = to;
         lastToA = ipv4ToU32(to.address);
       }
-      const lost = a.sendMany(id, bufs, lastToA, to.port);
-      if (lost > 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port}: ${lost} of ${bufs.length} datagrams refused`), { syscall: 'sendmmsg' }));
+      const r = a.sendMany(id, bufs, lastToA, to.port);
+      if (r !== 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port}: ${r[0]} of ${bufs.length} datagrams refused (${errnoName(r[1])})`), { code: errnoName(r[1]), errno: -r[1], syscall: 'sendmmsg' }));
       if (busyUs > 0) busyPoller.poke(busyUs);
     },
     // A datagram the kernel could not take at once is copied into the addon's queue, so no caller's
