@@ -412,6 +412,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The destination of a send: an IPv4 address as a host-order integer, and a port. */
+static struct sockaddr_in ipv4_to(uint32_t address, uint32_t port) {
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(address);
+  to.sin_port = htons((uint16_t)port);
+  return to;
+}
+
 /* Copy a datagram into the socket's queue (sent in order once the socket is writable); 0 or -ENOMEM. */
 static int enqueue(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to) {
   if (s->queued >= QUEUE_MAX || s->dead) return -ENOBUFS;
@@ -461,11 +471,7 @@ static napi_value js_send_many(napi_env env, napi_callback_info info) {
     free(iov);
     return NULL;
   }
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(a);
-  to.sin_port = htons((uint16_t)port);
+  struct sockaddr_in to = ipv4_to(a, port);
   struct mmsghdr msgs[SEND_MANY_MAX];
   uint32_t lost = 0;
   int first_errno = 0;
@@ -531,11 +537,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "send(id, buffer, address, port)");
     return NULL;
   }
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(a);
-  to.sin_port = htons((uint16_t)port);
+  struct sockaddr_in to = ipv4_to(a, port);
   int rc = 0;
   if (!s->head) {
     ssize_t n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);

@@ -133,6 +133,13 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   let lastFrom: Endpoint = { address: '', port: 0 };
   let lastTo: Endpoint | undefined;
   let lastToA = 0;
+  const addressOf = (to: Endpoint): number => {
+    if (to !== lastTo) {
+      lastTo = to;
+      lastToA = ipv4ToU32(to.address);
+    }
+    return lastToA;
+  };
   const slot = id & SLOT_MASK;
   receiverIds[slot] = id;
   errorReceivers[slot] = (errno, send) =>
@@ -155,21 +162,13 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
     local: { address: o.address, port },
     send(buf, to) {
       if (closed) return;
-      if (to !== lastTo) {
-        lastTo = to;
-        lastToA = ipv4ToU32(to.address);
-      }
-      const rc = a.send(id, buf, lastToA, to.port);
+      const rc = a.send(id, buf, addressOf(to), to.port);
       if (rc < 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port} failed (${errnoName(-rc)})`), { code: errnoName(-rc), errno: rc, syscall: 'sendto' }));
       if (busyUs > 0) busyPoller.poke(busyUs);
     },
     sendMany(bufs, to) {
       if (closed || bufs.length === 0) return;
-      if (to !== lastTo) {
-        lastTo = to;
-        lastToA = ipv4ToU32(to.address);
-      }
-      const r = a.sendMany(id, bufs, lastToA, to.port);
+      const r = a.sendMany(id, bufs, addressOf(to), to.port);
       if (r !== 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port}: ${r[0]} of ${bufs.length} datagrams refused (${errnoName(r[1])})`), { code: errnoName(r[1]), errno: -r[1], syscall: 'sendmmsg' }));
       if (busyUs > 0) busyPoller.poke(busyUs);
     },
