@@ -44,7 +44,7 @@ export interface TftpOptions {
   /** Remembered IP → MAC/arch entries learnt from DHCP boot events. */
   clientMapSize: number;
   quirks: QuirkRule[];
-  /** Transfer sockets: the batched native addon (`native`), Node's dgram (`dgram`), or native when it loads (`auto`). */
+  /** The listener and transfer sockets: the batched native addon (`native`), Node's dgram (`dgram`), or native when it loads (`auto`). */
   transport: 'auto' | 'native' | 'dgram';
 }
 
@@ -103,7 +103,7 @@ export const optionsSchema: JsonSchema = {
     transport: {
       enum: ['auto', 'native', 'dgram'],
       default: 'auto',
-      description: 'Transfer sockets: "native" = the batched UDP addon (one JS call per event-loop turn for all received datagrams; Linux), "dgram" = node:dgram, "auto" = native when the addon loads.',
+      description: 'TFTP sockets (listener and transfers): "native" = the batched UDP addon (one JS call per event-loop turn for all received datagrams; Linux), "dgram" = node:dgram, "auto" = native when the addon loads.',
     },
   },
 };

@@ -128,8 +128,13 @@ export class TftpServer {
     // The listener parses each request at once and keeps no view of its bytes, so it can use the
     // native transport's shared batch buffer too. Each request is handed over on its own (immediate),
     // so a storm's first answers leave while the rest of the burst is still being read.
-    this.listener = this.native ? bindNativeUdp(bind) : await bindUdp(bind);
+    this.listener = await this.openSocket(bind);
     this.logger.info({ address: this.listener.local.address, port: this.listener.local.port, transport: this.transport }, 'tftp listening');
+  }
+
+  /** A socket on the transport chosen at start. */
+  private openSocket(o: BindOptions): Promise<UdpSocket> | UdpSocket {
+    return this.native ? bindNativeUdp(o) : bindUdp(o);
   }
 
   async stop(): Promise<void> {
@@ -178,15 +183,17 @@ export class TftpServer {
     const from = session.remote;
     const known = this.directory.get(from.address);
     // 1. policy: packetReceive may drop it (skipped when nobody taps it: no promise, no turn).
-    if (this.hooks.packetReceive.isUsed()) try {
-      const verdict = await this.hooks.packetReceive.promise({ protocol: 'tftp', messageType: p.op, remote: from, mac: known?.mac, packet: p });
-      if (verdict && verdict.drop) {
+    if (this.hooks.packetReceive.isUsed()) {
+      try {
+        const verdict = await this.hooks.packetReceive.promise({ protocol: 'tftp', messageType: p.op, remote: from, mac: known?.mac, packet: p });
+        if (verdict && verdict.drop) {
+          this.endSession(session);
+          return this.drop('policy', verdict.reason, from, known?.mac);
+        }
+      } catch (err) {
         this.endSession(session);
-        return this.drop('policy', verdict.reason, from, known?.mac);
+        return this.drop('hook-error', `packetReceive tap failed: ${(err as Error).message}`, from, known?.mac);
       }
-    } catch (err) {
-      this.endSession(session);
-      return this.drop('hook-error', `packetReceive tap failed: ${(err as Error).message}`, from, known?.mac);
     }
     // 2. read-only.
     if (p.op === 'WRQ') {
@@ -273,7 +280,7 @@ export class TftpServer {
         onMessage: (buf, src) => this.onTransferDatagram(session, buf, src),
         onError: (err) => this.logger.debug({ err, client: session.key }, 'tftp transfer socket error'),
       };
-      socket = this.native ? bindNativeUdp(bind) : await bindUdp(bind);
+      socket = await this.openSocket(bind);
     } catch (err) {
       await reader?.close().catch(() => undefined);
       this.release(session);
