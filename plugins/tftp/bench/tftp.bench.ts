@@ -17,7 +17,8 @@
  * unpacked binary (`apt-get download atftpd && dpkg -x atftpd_*.deb DIR` → DIR/usr/sbin/atftpd).
  * Needs root (netns, dnsmasq's fixed port 69). Environment: BENCH_QUICK=1 (smaller files),
  * PB_BENCH_ROUNDS (5), BENCH_SERVERS (comma-separated names; `pureboot-dgram` adds PureBoot with its
- * transfer sockets on node:dgram instead of the batched native transport).
+ * transfer sockets on node:dgram instead of the batched native transport), BENCH_SCENARIOS
+ * (comma-separated: lockstep, window, parallel, storm; all by default).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +35,7 @@ const PARALLEL = 20;
 const STORM = 200;
 const ROUNDS = Number(process.env.PB_BENCH_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_SERVERS?.split(',').map((x) => x.trim().toLowerCase());
+const SCENARIOS = process.env.BENCH_SCENARIOS?.split(',').map((x) => x.trim().toLowerCase());
 const node = process.execPath;
 
 interface DriverResult {
@@ -70,12 +72,15 @@ async function main(): Promise<void> {
   for (const f of fs.readdirSync(root)) fs.chmodSync(path.join(root, f), 0o644);
 
   const mb = (r: DriverResult) => r.bytes / 1e6 / (r.wallMs / 1000);
-  const scenarios: Scenario<DriverResult>[] = [
-    { label: `1 × ${BIG >> 20} MiB, blksize 1468, lock-step (curl)`, unit: 'MB/s', higherIsBetter: true, args: (p) => ['curl', '1', String(p), 'big.bin', '1468', String(BIG)], value: mb },
-    { label: `1 × ${BIG >> 20} MiB, blksize 1468, windowsize 16 (own client)`, unit: 'MB/s', higherIsBetter: true, windowsize: true, args: (p) => ['window', '1', String(p), 'big.bin', '1468', '16', sums.big], value: mb },
-    { label: `${PARALLEL} × ${TEN >> 20} MiB in parallel, blksize 1468 (curl)`, unit: 'MB/s total', higherIsBetter: true, args: (p) => ['curl', String(PARALLEL), String(p), 'ten.bin', '1468', String(TEN)], value: mb },
-    { label: `boot storm: ${STORM} clients × 70 KiB at once, blksize 1468 (own client)`, unit: 'ms until all done', higherIsBetter: false, args: (p) => ['window', String(STORM), String(p), 'undionly.kpxe', '1468', '1', sums.kpxe], value: (r) => r.wallMs },
+  const all: Array<Scenario<DriverResult> & { key: string }> = [
+    { key: 'lockstep', label: `1 × ${BIG >> 20} MiB, blksize 1468, lock-step (curl)`, unit: 'MB/s', higherIsBetter: true, args: (p) => ['curl', '1', String(p), 'big.bin', '1468', String(BIG)], value: mb },
+    { key: 'window', label: `1 × ${BIG >> 20} MiB, blksize 1468, windowsize 16 (own client)`, unit: 'MB/s', higherIsBetter: true, windowsize: true, args: (p) => ['window', '1', String(p), 'big.bin', '1468', '16', sums.big], value: mb },
+    { key: 'parallel', label: `${PARALLEL} × ${TEN >> 20} MiB in parallel, blksize 1468 (curl)`, unit: 'MB/s total', higherIsBetter: true, args: (p) => ['curl', String(PARALLEL), String(p), 'ten.bin', '1468', String(TEN)], value: mb },
+    { key: 'storm', label: `boot storm: ${STORM} clients × 70 KiB at once, blksize 1468 (own client)`, unit: 'ms until all done', higherIsBetter: false, args: (p) => ['window', String(STORM), String(p), 'undionly.kpxe', '1468', '1', sums.kpxe], value: (r) => r.wallMs },
   ];
+  const unknown = SCENARIOS?.filter((k) => !all.some((sc) => sc.key === k)) ?? [];
+  if (unknown.length) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (one of ${all.map((sc) => sc.key).join(', ')})`);
+  const scenarios = SCENARIOS ? all.filter((sc) => SCENARIOS.includes(sc.key)) : all;
 
   const lab = new NetLab();
   const running: Array<{ s: BenchServer; proc: RunningProcess }> = [];
