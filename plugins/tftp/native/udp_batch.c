@@ -233,12 +233,18 @@ static void on_epoll(uv_poll_t *h, int status, int events) {
   struct epoll_event evs[EVENTS_PER_WAIT];
   for (int round = 0; round < 4; round++) {
     int n = epoll_wait(st.epfd, evs, EVENTS_PER_WAIT, 0);
-    for (int i = 0; i < n; i++) {
-      uint32_t id = (uint32_t)evs[i].data.u64;
-      sock_t *s = by_id(id);
-      if (!s) continue; /* closed since (by JS, during a flush in this loop) */
-      if (evs[i].events & EPOLLOUT) send_queue(s);
-      if (evs[i].events & (EPOLLIN | EPOLLERR)) read_socket(id);
+    /* Two passes: immediate sockets (the listener) first, so new requests are answered before the
+     * running transfers' ACKs of the same wake-up are served (a storm's requests do not wait behind
+     * the DATA of the transfers that started first); then everything else. */
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < n; i++) {
+        uint32_t id = (uint32_t)evs[i].data.u64;
+        sock_t *s = by_id(id);
+        if (!s) continue; /* closed since (by JS, during a flush in this loop) */
+        if (s->immediate != (pass == 0)) continue;
+        if (evs[i].events & EPOLLOUT) send_queue(s);
+        if (evs[i].events & (EPOLLIN | EPOLLERR)) read_socket(id);
+      }
     }
     if (n < EVENTS_PER_WAIT) return;
   }

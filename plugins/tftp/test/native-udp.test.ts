@@ -151,6 +151,24 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     });
   }
 
+
+  it('an immediate socket (the listener) is read before the batched ones of the same wake-up', async () => {
+    // A storm's new requests are answered before the ACKs of the transfers already running.
+    const order: string[] = [];
+    const opts = { address: '127.0.0.1', port: 0, plugin: 'tftp', onError: () => undefined };
+    const batched = [0, 1, 2].map((i) => bindNativeUdp({ ...opts, onMessage: (d) => order.push(`transfer${i} ${String(d)}`) }));
+    const listener = bindNativeUdp({ ...opts, readsPerWake: 8, immediate: true, onMessage: (d) => order.push(`listener ${String(d)}`) });
+    open.push(...batched, listener);
+    const p = await peer();
+    // The transfer sockets become readable first, the listener last.
+    for (const [i, s] of batched.entries()) p.send(`ack${i}`, s.local.port, '127.0.0.1');
+    p.send('rrq', listener.local.port, '127.0.0.1');
+    const t = Date.now();
+    while (Date.now() - t < 30); // all of them queued before the loop polls
+    await until(() => order.length === 4);
+    expect(order[0]).to.equal('listener rrq');
+    expect(order.slice(1).sort()).to.deep.equal(['transfer0 ack0', 'transfer1 ack1', 'transfer2 ack2']);
+  });
   it('a closed socket receives nothing more, and a socket reopened in its slot gets only its own datagrams', async () => {
     const p = await peer();
     const first: string[] = [];
