@@ -73,7 +73,7 @@ export class Pureboot {
       staticFiles: asValue(staticFiles) as Resolver<never>,
     } as Record<string, Resolver<unknown>>);
     // The built-in static-root resolver: a late tap that any plugin pre-empts.
-    this.hooks.fileResolve.tapPromise({ name: 'core:static-root', stage: Stage.BUILTIN }, (req) => staticFiles.resolve(req));
+    this.hooks.fileResolve.tap({ name: 'core:static-root', stage: Stage.BUILTIN }, (req) => staticFiles.resolveSync(req));
   }
 
   /** Load the deployment, register every plugin's services, then apply every plugin's taps. */

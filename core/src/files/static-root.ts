@@ -33,6 +33,15 @@ export class StaticRoot {
   }
 
   async resolve(req: FileRequest): Promise<FileResolution> {
+    return this.resolveSync(req);
+  }
+
+  /**
+   * The same answer, synchronously: the core taps fileResolve with this as a sync tap, which costs
+   * the hook no promise and no deadline timer (a sync tap cannot overrun). In a boot storm's request
+   * phase the promise tap's deadline wrapper was about a tenth of the server's time.
+   */
+  resolveSync(req: FileRequest): FileResolution {
     const norm = StaticRoot.normalise(req.path);
     if (!norm.ok) return { status: 'denied', reason: norm.reason };
     let root: string;
