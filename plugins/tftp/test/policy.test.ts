@@ -163,8 +163,13 @@ describe('tftp: limits and boot storms', function () {
         c.send(serializeRequest('RRQ', 'f.bin', 'octet'), 16914);
         await c.next();
       }
+      // The gauge is read when the registry is: the two held transfers, then none once they end.
+      expect(await h.metric('pureboot_tftp_active_transfers')).to.equal(2);
       const r = await tftpGet({ host: '127.0.0.1', port: 16914, file: 'f.bin' });
       expect(r.error?.code).to.equal(0);
+      expect(await h.metric('pureboot_tftp_requests_total', { op: 'RRQ' })).to.equal(3);
+      await h.server.stop(); // aborts the held transfers
+      expect(await h.metric('pureboot_tftp_active_transfers')).to.equal(0);
     } finally {
       for (const c of holders) c.close();
       await h.stop();

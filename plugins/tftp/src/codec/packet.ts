@@ -75,10 +75,11 @@ function parseRequest(buf: Buffer, op: 'RRQ' | 'WRQ'): ParseResult {
   if (!fields.ok) return fields;
   const s = fields.strings;
   if (s.length < 2) return { ok: false, reason: `${op} without filename and mode` };
-  const nameEnd = buf.indexOf(0, 2);
+  // Each byte of a latin1-decoded string is one character: the filename's bytes end at 2 + its length.
+  const nameEnd = 2 + s[0].length;
   if (nameEnd - 2 === 0) return { ok: false, reason: `${op} with an empty filename` };
   if (nameEnd - 2 > MAX_FILENAME_BYTES) return { ok: false, reason: `${op} filename longer than ${MAX_FILENAME_BYTES} bytes` };
-  const filename = decodeFilename(buf.subarray(2, nameEnd));
+  const filename = decodeFilename(buf, 2, nameEnd, s[0]);
   const mode = MODES[s[1].toLowerCase()];
   if (!mode) return { ok: false, reason: `${op} with unknown mode "${s[1].slice(0, 32)}"` };
   const rest = s.slice(2);
@@ -99,27 +100,39 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Filenames are bytes on the wire. Valid UTF-8 (what Linux clients send for non-ASCII names, and what
- * Node's fs expects) is decoded as UTF-8; anything else as latin1, one character per byte.
+ * Node's fs expects) is decoded as UTF-8; anything else as latin1, one character per byte. `latin1` is
+ * the same bytes already decoded as latin1 (the answer for an ASCII name).
  */
-function decodeFilename(bytes: Buffer): string {
+function decodeFilename(buf: Buffer, start: number, end: number, latin1: string): string {
   let ascii = true;
-  for (const b of bytes) if (b >= 0x80) ascii = false;
-  if (ascii) return bytes.toString('latin1');
+  for (let i = start; i < end; i++) if (buf[i] >= 0x80) ascii = false;
+  if (ascii) return latin1;
   try {
-    return utf8.decode(bytes);
+    return utf8.decode(buf.subarray(start, end));
   } catch {
-    return bytes.toString('latin1');
+    return latin1;
   }
+}
+
+/** Bytes as latin1 text. Short fields (modes, option names and values) are decoded here, in JS: a
+ * `toString` call into C++ costs more than the few characters themselves. */
+function latin1Text(buf: Buffer, start: number, end: number): string {
+  if (end - start > 32) return buf.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+  return s;
 }
 
 /** NUL-terminated strings from `start` to the end; the last one must be terminated. */
 function splitStrings(buf: Buffer, start: number): { ok: true; strings: string[] } | { ok: false; reason: string } {
   const strings: string[] = [];
+  const n = buf.length;
   let pos = start;
-  while (pos < buf.length) {
-    const end = buf.indexOf(0, pos);
-    if (end === -1) return { ok: false, reason: 'string not NUL-terminated' };
-    strings.push(buf.toString('latin1', pos, end));
+  while (pos < n) {
+    let end = pos;
+    while (end < n && buf[end] !== 0) end++;
+    if (end === n) return { ok: false, reason: 'string not NUL-terminated' };
+    strings.push(latin1Text(buf, pos, end));
     pos = end + 1;
   }
   return { ok: true, strings };
@@ -129,16 +142,18 @@ function splitStrings(buf: Buffer, start: number): { ok: true; strings: string[]
 
 /** Opcode + NUL-terminated strings; the first `utf8Parts` strings are written as UTF-8, the rest latin1. */
 function strings(op: number, parts: string[], utf8Parts = 0): Buffer {
-  const enc = (i: number): BufferEncoding => (i < utf8Parts ? 'utf8' : 'latin1');
   let len = 2;
-  parts.forEach((p, i) => (len += Buffer.byteLength(p, enc(i)) + 1));
-  const out = Buffer.alloc(len);
-  out.writeUInt16BE(op, 0);
+  for (let i = 0; i < parts.length; i++) len += (i < utf8Parts ? Buffer.byteLength(parts[i], 'utf8') : parts[i].length) + 1;
+  const out = Buffer.allocUnsafe(len);
+  out[0] = (op >> 8) & 0xff;
+  out[1] = op & 0xff;
   let pos = 2;
-  parts.forEach((p, i) => {
-    pos += out.write(p, pos, enc(i));
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (i < utf8Parts) pos += out.write(p, pos, 'utf8');
+    else for (let j = 0; j < p.length; j++) out[pos++] = p.charCodeAt(j) & 0xff; // latin1: the low byte
     out[pos++] = 0;
-  });
+  }
   return out;
 }
 

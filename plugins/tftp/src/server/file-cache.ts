@@ -4,6 +4,8 @@ import { packetize } from './packet-source';
 interface Entry {
   key: string;
   data: Promise<Buffer>;
+  /** The bytes once `data` has settled with them. */
+  loaded?: Buffer;
   size: number;
   /** The file's DATA packets by blksize (built on first use, shared by every transfer). */
   packets: Map<number, Buffer[]>;
@@ -37,9 +39,19 @@ export class FileCache {
     return this.maxFileBytes > 0 && found.etag !== undefined && found.size <= this.maxFileBytes && found.size <= this.maxBytes;
   }
 
+  /** The file from memory if it is there and loaded, without a promise (a boot storm's every request but the first). */
+  loaded(path: string, found: FileFound): CachedFile | undefined {
+    const key = keyOf(path, found);
+    const have = this.entries.get(key);
+    if (!have?.loaded) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, have);
+    return this.view(have, have.loaded, true);
+  }
+
   /** The file's bytes from memory, loading it once; `hit` tells whether it was already there. */
   async get(path: string, found: FileFound): Promise<CachedFile> {
-    const key = `${found.source ?? ''}\u0000${path}\u0000${found.etag ?? ''}\u0000${found.size}`;
+    const key = keyOf(path, found);
     const have = this.entries.get(key);
     if (have) {
       this.entries.delete(key);
@@ -54,6 +66,7 @@ export class FileCache {
     try {
       const buf = await data;
       if (buf.length !== found.size) this.remove(key, entry); // changed while reading: do not keep
+      else entry.loaded = buf;
       return this.view(entry, buf, false);
     } catch (err) {
       this.remove(key, entry);
@@ -100,6 +113,10 @@ export class FileCache {
   get bytes(): number {
     return this.total;
   }
+}
+
+function keyOf(path: string, found: FileFound): string {
+  return `${found.source ?? ''}\u0000${path}\u0000${found.etag ?? ''}\u0000${found.size}`;
 }
 
 async function load(found: FileFound): Promise<Buffer> {

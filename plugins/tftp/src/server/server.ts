@@ -84,7 +84,7 @@ export class TftpServer {
     this.hooks = deps.hooks;
     this.logger = deps.logger;
     this.clock = deps.clock ?? { now: () => Date.now() };
-    this.metrics = createMetrics(deps.metrics);
+    this.metrics = createMetrics(deps.metrics, () => this.admitted);
     this.directory = new ClientDirectory(this.o.clientMapSize);
     this.cache = new FileCache(this.o.cache.maxFileBytes, this.o.cache.maxBytes);
     if (this.o.maxTimeoutMs < this.o.timeoutMs) {
@@ -215,7 +215,6 @@ export class TftpServer {
     this.admitted++;
     session.admitted = true;
     this.perClient.set(from.address, perClient + 1);
-    this.metrics.active.set(this.admitted);
     const started = Date.now();
     let resolution: FileResolution | undefined;
     try {
@@ -247,8 +246,8 @@ export class TftpServer {
     let cachedFile: CachedFile | undefined;
     try {
       if (this.cache.cacheable(found)) {
-        cachedFile = await this.cache.get(p.filename, found);
-        (cachedFile.hit ? this.metrics.cacheHits : this.metrics.cacheLoads).inc();
+        cachedFile = this.cache.loaded(p.filename, found) ?? (await this.cache.get(p.filename, found));
+        (cachedFile.hit ? this.metrics.cacheHits : this.metrics.cacheLoads).inc(NO_LABELS);
         producer = bufferChunks(cachedFile.data);
       } else {
         reader = await found.open();
@@ -280,7 +279,9 @@ export class TftpServer {
         onMessage: (buf, src) => this.onTransferDatagram(session, buf, src),
         onError: (err) => this.logger.debug({ err, client: session.key }, 'tftp transfer socket error'),
       };
-      socket = await this.openSocket(bind);
+      // The native transport opens synchronously: no promise to wait for.
+      const opened = this.openSocket(bind);
+      socket = opened instanceof Promise ? await opened : opened;
     } catch (err) {
       await reader?.close().catch(() => undefined);
       this.release(session);
@@ -371,7 +372,6 @@ export class TftpServer {
     const c = (this.perClient.get(ip) ?? 1) - 1;
     if (c <= 0) this.perClient.delete(ip);
     else this.perClient.set(ip, c);
-    this.metrics.active.set(this.admitted);
     this.endSession(session);
   }
 
