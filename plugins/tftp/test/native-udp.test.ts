@@ -152,6 +152,23 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
   }
 
 
+  it('socket ids stay V8 small integers (< 2^30) however often a slot is reused, and still route after the generation wraps', async () => {
+    const a = nativeUdp()!;
+    const big: number[] = [];
+    for (let i = 0; i < 1100; i++) {
+      const [id] = a.open('127.0.0.1', 0, 0, 1, false);
+      if (id >= 2 ** 30) big.push(id);
+      a.close(id);
+    }
+    expect(big, 'ids at or above 2^30').to.deep.equal([]);
+    const got: string[] = [];
+    const s = bind((d) => got.push(String(d)));
+    const p = await peer();
+    await sendFrom(p, Buffer.from('after wrap'), s.local.port);
+    await until(() => got.length === 1);
+    expect(got).to.deep.equal(['after wrap']);
+  });
+
   it('an immediate socket (the listener) is read before the batched ones of the same wake-up', async () => {
     // A storm's new requests are answered before the ACKs of the transfers already running.
     const order: string[] = [];
