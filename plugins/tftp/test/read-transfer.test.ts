@@ -91,6 +91,71 @@ describe('tftp: ReadTransfer state machine', () => {
     expect(sent).to.deep.equal([1]);
   });
 
+  it('builds the next window while one is in flight; bytes are counted when a block is first sent', async () => {
+    const data = Buffer.alloc(12 * 512 + 100, 7);
+    const source = new ChunkPackets(bufferChunks(data), 512, 64 * 516, () => true);
+    const firstAsked: number[] = [];
+    const asked = new Set<number>();
+    const sent: number[] = [];
+    let counted = 0;
+    const ends: TransferEnd[] = [];
+    const t = new ReadTransfer({
+      source: {
+        blksize: 512,
+        packet: (n: number) => {
+          if (!asked.has(n)) (asked.add(n), firstAsked.push(n));
+          return source.packet(n);
+        },
+        release: (n: number) => source.release(n),
+      },
+      windowsize: 4,
+      oack: [],
+      timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
+      send: (buf) => void sent.push(buf.readUInt16BE(2)),
+      stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: (k) => void (counted += k) },
+      onEnd: (e) => void ends.push(e),
+    });
+    t.start();
+    await clock.tickAsync(0);
+    expect(sent).to.deep.equal([1, 2, 3, 4]);
+    expect(firstAsked, 'blocks built before their ACK').to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(counted).to.equal(4 * 512);
+    t.onPacket(ack(4));
+    await clock.tickAsync(0);
+    expect(sent).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(firstAsked).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    t.onPacket(ack(8));
+    await clock.tickAsync(0);
+    t.onPacket(ack(12));
+    await clock.tickAsync(0);
+    expect(firstAsked, 'nothing past the short final block').to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    t.onPacket(ack(13));
+    expect(ends[0]).to.include({ ok: true, bytes: data.length, blocks: 13 });
+    expect(counted).to.equal(data.length);
+  });
+
+  it('a read of the next window still in flight does not hold back the retransmission of the current one', async () => {
+    const sent: number[] = [];
+    const block = (n: number) => Buffer.concat([Buffer.from([0, 3, 0, n]), Buffer.alloc(512)]);
+    const t = new ReadTransfer({
+      // Blocks 1-4 come at once; block 5's read (started while 1-4 are in flight) never completes.
+      source: { blksize: 512, packet: (n: number) => (n <= 4 ? block(n) : new Promise<Buffer>(() => undefined)), release: () => undefined },
+      windowsize: 4,
+      oack: [],
+      timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
+      send: (buf) => void sent.push(buf.readUInt16BE(2)),
+      stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
+      onEnd: () => undefined,
+    });
+    t.start();
+    await clock.tickAsync(0);
+    t.onPacket(ack(2)); // a gap ACK: 3 and 4 again
+    await clock.tickAsync(0);
+    expect(sent).to.deep.equal([1, 2, 3, 4, 3, 4]);
+    await clock.tickAsync(100); // no ACK: the unacknowledged window again
+    expect(sent).to.deep.equal([1, 2, 3, 4, 3, 4, 3, 4]);
+  });
+
   it('lock-step: one DATA per new ACK, an empty final block after an exact multiple', async () => {
     const { t, sent, ends } = setup({ size: 1024 });
     t.start();

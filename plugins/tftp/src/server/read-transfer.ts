@@ -3,6 +3,9 @@ import { TftpErrorCode } from '../codec/opcodes';
 import type { TftpOption, TftpPacket } from '../codec/packet';
 import type { PacketSource } from './packet-source';
 
+/** Packet bytes a transfer builds ahead of the client's ACK at most (see prepare()). */
+const PREPARE_BYTES = 64 * 1024;
+
 export interface TransferTiming {
   /** First retransmission timeout. */
   timeoutMs: number;
@@ -62,7 +65,10 @@ export class ReadTransfer {
   private timer: NodeJS.Timeout | undefined;
   /** When the running timer fires. */
   private timerAt = 0;
-  private filling = false;
+  /** A read of block `produced + 1` is in flight (started by fill() or prepare()). */
+  private reading = false;
+  /** Highest absolute block put on the wire so far (bytes are counted on a block's first sending). */
+  private highestSent = 0;
   /** The packets of one fill() pass, handed to the transport together (reused). */
   private readonly outgoing: Buffer[] = [];
   private ended = false;
@@ -146,55 +152,77 @@ export class ReadTransfer {
   /**
    * Send blocks until the window is full, producing new ones from the source as needed. Synchronous
    * while the source answers at once; a block that needs a read continues when it arrives (and a
-   * timeout or gap ACK in the meantime moves `nextSend`, which the continuation starts from).
+   * timeout or gap ACK in the meantime moves `nextSend`, which the continuation starts from). Once the
+   * window is out, the next one is prepared (see prepare()).
    */
   private fill(): void {
     if (this.ended) return;
-    if (this.filling) {
-      // A read is pending: keep the deadline running, so a read that never completes (a stalled
-      // network root) ends the transfer after the retries instead of holding its slot for ever.
-      this.arm();
-      return;
-    }
     const out = this.outgoing;
     try {
       while (this.nextSend <= this.lastAcked + this.o.windowsize && (this.finalBlock === undefined || this.nextSend <= this.finalBlock)) {
         const n = this.nextSend;
-        let pkt: Buffer;
-        if (n <= this.produced) pkt = this.o.source.packet(n) as Buffer;
-        else {
-          if (n !== this.produced + 1) throw new Error(`internal: block ${n} requested after ${this.produced}`);
-          const r = this.o.source.packet(n);
-          if (r instanceof Promise) {
-            this.flush(out);
-            this.filling = true;
-            this.arm();
-            r.then(
-              (p) => {
-                this.filling = false;
-                if (this.ended) return;
-                this.produce(n, p);
-                this.fill();
-              },
-              (err: unknown) => {
-                this.filling = false;
-                this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
-              },
-            );
-            return;
-          }
-          pkt = r;
-          this.produce(n, pkt);
+        const pkt = n <= this.produced ? (this.o.source.packet(n) as Buffer) : this.read(n);
+        if (pkt === undefined) {
+          // The block is being read: send what is ready and keep the deadline running, so a read
+          // that never completes (a stalled network root) ends the transfer after the retries.
+          this.flush(out);
+          this.arm();
+          return;
         }
         out.push(pkt);
+        if (n > this.highestSent) {
+          this.highestSent = n;
+          const len = pkt.length - 4;
+          this.bytesSent += len;
+          this.o.stats.bytes(len);
+        }
         this.nextSend = n + 1;
       }
       this.flush(out);
       this.arm();
+      this.prepare();
     } catch (err) {
       out.length = 0;
       this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
     }
+  }
+
+  /**
+   * While a window is in flight, produce the blocks of the next one (up to PREPARE_BYTES of them), so
+   * the ACK that opens it finds its packets built and only sends them: the copy into packets, and a
+   * file read the chunk did not cover, move off the turnaround between the client's ACK and the DATA.
+   */
+  private prepare(): void {
+    const ahead = Math.max(1, Math.min(this.o.windowsize, Math.floor(PREPARE_BYTES / this.o.source.blksize)));
+    const upTo = this.nextSend - 1 + ahead;
+    while (!this.ended && !this.reading && this.finalBlock === undefined && this.produced < upTo) {
+      if (this.read(this.produced + 1) === undefined) return;
+    }
+  }
+
+  /** Block n (= produced + 1) at once, or undefined while its read is in flight (fill() runs again when it lands). */
+  private read(n: number): Buffer | undefined {
+    if (this.reading) return undefined;
+    if (n !== this.produced + 1) throw new Error(`internal: block ${n} requested after ${this.produced}`);
+    const r = this.o.source.packet(n);
+    if (!(r instanceof Promise)) {
+      this.produce(n, r);
+      return r;
+    }
+    this.reading = true;
+    r.then(
+      (p) => {
+        this.reading = false;
+        if (this.ended) return;
+        this.produce(n, p);
+        this.fill();
+      },
+      (err: unknown) => {
+        this.reading = false;
+        this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
+      },
+    );
+    return undefined;
   }
 
   /** Put the collected packets on the wire, in order: one at a time, or together where the transport can. */
@@ -206,10 +234,7 @@ export class ReadTransfer {
 
   private produce(n: number, pkt: Buffer): void {
     this.produced = n;
-    const len = pkt.length - 4;
-    if (len < this.o.source.blksize) this.finalBlock = n;
-    this.bytesSent += len;
-    this.o.stats.bytes(len);
+    if (pkt.length - 4 < this.o.source.blksize) this.finalBlock = n;
   }
 
   /** The client moved forward: reset retries and the backed-off timeout. */
@@ -244,7 +269,7 @@ export class ReadTransfer {
       // Everything was sent and only the final ACK is missing: the client most likely has the file.
       const allSent = this.finalBlock !== undefined && this.nextSend > this.finalBlock && this.lastAcked === this.finalBlock - 1;
       if (allSent) this.finish({ ok: true, unconfirmed: true });
-      else this.finish({ ok: false, reason: this.filling ? 'timeout: the file read did not complete' : 'timeout: no ACK after every retransmission' });
+      else this.finish({ ok: false, reason: this.reading && this.nextSend > this.produced ? 'timeout: the file read did not complete' : 'timeout: no ACK after every retransmission' });
       return;
     }
     this.retriesLeft--;
@@ -269,7 +294,7 @@ export class ReadTransfer {
     this.ended = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const common = { bytes: this.bytesSent, blocks: this.produced, retransmits: this.retransmits };
+    const common = { bytes: this.bytesSent, blocks: this.highestSent, retransmits: this.retransmits };
     this.o.onEnd(end.ok ? { ...common, ok: true, unconfirmed: end.unconfirmed } : { ...common, ...end, ok: false });
   }
 }
