@@ -18,7 +18,8 @@
  * Needs root (netns, dnsmasq's fixed port 69). Environment: BENCH_QUICK=1 (smaller files),
  * PB_BENCH_ROUNDS (5), BENCH_SERVERS (comma-separated names; `pureboot-dgram` adds PureBoot with its
  * transfer sockets on node:dgram instead of the batched native transport), BENCH_SCENARIOS
- * (comma-separated: lockstep, window, parallel, storm; all by default).
+ * (comma-separated: lockstep, window, parallel, storm; all by default), BENCH_WARMUP (warm-up passes of
+ * every scenario on every server before the measured rounds; 1).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,7 @@ const PARALLEL = 20;
 const STORM = 200;
 const ROUNDS = Number(process.env.PB_BENCH_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_SERVERS?.split(',').map((x) => x.trim().toLowerCase());
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const SCENARIOS = process.env.BENCH_SCENARIOS?.split(',').map((x) => x.trim().toLowerCase());
 const node = process.execPath;
 
@@ -116,8 +118,8 @@ async function main(): Promise<void> {
     }
     if (!running.some((r) => r.s.name === 'PureBoot')) throw new Error('PureBoot did not start');
 
-    // Warm-up: one pass of every scenario on every server (JIT, page cache, the hot-file cache).
-    for (const sc of scenarios) for (const { s } of running) await driver(sc.args(s.port));
+    // Warm-up: WARMUP passes of every scenario on every server (JIT, page cache, the hot-file cache).
+    for (let pass = 0; pass < WARMUP; pass++) for (const sc of scenarios) for (const { s } of running) await driver(sc.args(s.port));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, sc] of scenarios.entries()) {
         const order = running.map((_, k) => running[(k + round + i) % running.length]);
