@@ -134,6 +134,24 @@ describe('tftp: ReadTransfer state machine', () => {
     expect(counted).to.equal(data.length);
   });
 
+  it('reads of the next window landing while the window waits for its ACK do not push its retransmission back', async () => {
+    const sent: string[] = [];
+    const block = (n: number) => Buffer.concat([Buffer.from([0, 3, 0, n]), Buffer.alloc(512)]);
+    const t = new ReadTransfer({
+      // Blocks 5-8 (the next window, built ahead) take 60 ms each to read.
+      source: { blksize: 512, packet: (n: number) => (n <= 4 ? block(n) : new Promise<Buffer>((r) => setTimeout(() => r(block(n)), 60))), release: () => undefined },
+      windowsize: 4,
+      oack: [],
+      timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
+      send: (buf) => void sent.push(`${buf.readUInt16BE(2)}@${Date.now() - 1000}`),
+      stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
+      onEnd: () => undefined,
+    });
+    t.start();
+    await clock.tickAsync(400); // the client lost the window and never ACKs
+    expect(sent).to.deep.equal(['1@0', '2@0', '3@0', '4@0', '1@100', '2@100', '3@100', '4@100', '1@300', '2@300', '3@300', '4@300']);
+  });
+
   it('a read of the next window still in flight does not hold back the retransmission of the current one', async () => {
     const sent: number[] = [];
     const block = (n: number) => Buffer.concat([Buffer.from([0, 3, 0, n]), Buffer.alloc(512)]);

@@ -165,8 +165,7 @@ export class ReadTransfer {
         if (pkt === undefined) {
           // The block is being read: send what is ready and keep the deadline running, so a read
           // that never completes (a stalled network root) ends the transfer after the retries.
-          this.flush(out);
-          this.arm();
+          this.send(out);
           return;
         }
         out.push(pkt);
@@ -178,8 +177,7 @@ export class ReadTransfer {
         }
         this.nextSend = n + 1;
       }
-      this.flush(out);
-      this.arm();
+      this.send(out);
       this.prepare();
     } catch (err) {
       out.length = 0;
@@ -223,6 +221,17 @@ export class ReadTransfer {
       },
     );
     return undefined;
+  }
+
+  /**
+   * Send what fill() collected and (re)start the deadline — unless nothing went out and the deadline
+   * is already running: a read of the next window landing while the current one waits for its ACK
+   * must not push that window's retransmission back (each of up to a window's reads would).
+   */
+  private send(out: Buffer[]): void {
+    const any = out.length > 0;
+    this.flush(out);
+    if (any || !this.timer) this.arm();
   }
 
   /** Put the collected packets on the wire, in order: one at a time, or together where the transport can. */
