@@ -44,8 +44,7 @@ export class FileCache {
     const key = keyOf(path, found);
     const have = this.entries.get(key);
     if (!have?.loaded) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, have);
+    this.touch(key, have);
     return this.view(have, have.loaded, true);
   }
 
@@ -54,8 +53,7 @@ export class FileCache {
     const key = keyOf(path, found);
     const have = this.entries.get(key);
     if (have) {
-      this.entries.delete(key);
-      this.entries.set(key, have);
+      this.touch(key, have);
       return this.view(have, await have.data, true);
     }
     const data = load(found);
@@ -93,6 +91,12 @@ export class FileCache {
         return set;
       },
     };
+  }
+
+  /** Used now: last in line for eviction. */
+  private touch(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
   }
 
   private remove(key: string, entry: Entry): void {

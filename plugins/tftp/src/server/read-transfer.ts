@@ -165,7 +165,7 @@ export class ReadTransfer {
         if (pkt === undefined) {
           // The block is being read: send what is ready and keep the deadline running, so a read
           // that never completes (a stalled network root) ends the transfer after the retries.
-          this.send(out);
+          this.flush(out);
           return;
         }
         out.push(pkt);
@@ -177,7 +177,7 @@ export class ReadTransfer {
         }
         this.nextSend = n + 1;
       }
-      this.send(out);
+      this.flush(out);
       this.prepare();
     } catch (err) {
       out.length = 0;
@@ -224,21 +224,17 @@ export class ReadTransfer {
   }
 
   /**
-   * Send what fill() collected and (re)start the deadline — unless nothing went out and the deadline
-   * is already running: a read of the next window landing while the current one waits for its ACK
-   * must not push that window's retransmission back (each of up to a window's reads would).
+   * Put fill()'s packets on the wire, in order (one at a time, or together where the transport can),
+   * and (re)start the deadline — unless nothing went out and the deadline is already running: a read
+   * of the next window landing while the current one waits for its ACK must not push that window's
+   * retransmission back (each of up to a window's reads would).
    */
-  private send(out: Buffer[]): void {
-    const any = out.length > 0;
-    this.flush(out);
-    if (any || !this.timer) this.arm();
-  }
-
-  /** Put the collected packets on the wire, in order: one at a time, or together where the transport can. */
   private flush(out: Buffer[]): void {
+    const any = out.length > 0;
     if (out.length === 1 || (out.length > 1 && !this.o.sendMany)) for (const p of out) this.o.send(p);
     else if (out.length > 1) this.o.sendMany!(out);
     out.length = 0;
+    if (any || !this.timer) this.arm();
   }
 
   private produce(n: number, pkt: Buffer): void {
