@@ -24,6 +24,7 @@ void (async () => {
   const n = Number(nStr);
   const port = Number(portStr);
   const blksize = Number(blkStr);
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let ok = 0;
   let bytes = 0;
@@ -49,5 +50,7 @@ void (async () => {
     }
   }
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  process.stdout.write(JSON.stringify({ wallMs, ok, failed: n - ok, bytes, errors: [...new Set(errors)].slice(0, 3) }) + '\n');
+  const cpu = process.cpuUsage(cpu0);
+  const clientCpu = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(JSON.stringify({ wallMs, ok, failed: n - ok, bytes, clientCpu, errors: [...new Set(errors)].slice(0, 3) }) + '\n');
 })();

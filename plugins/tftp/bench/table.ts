@@ -41,7 +41,7 @@ export function ratioToBestPeer<R extends { failed: number }>(sc: Scenario<R>, c
   return { ratio: median(ratios), peer };
 }
 
-export function printTable<R extends { failed: number }>(scenarios: Scenario<R>[], cols: BenchServer[], rounds: number, serverCpu: (r: R) => number): void {
+export function printTable<R extends { failed: number }>(scenarios: Scenario<R>[], cols: BenchServer[], rounds: number, serverCpu: (r: R) => number, clientCpu: (r: R) => number): void {
   const head = ['scenario', 'unit', ...cols.map((c) => c.name), 'PureBoot vs best peer'];
   const body = scenarios.map((sc) => {
     const cells = cols.map((c) => {
@@ -55,20 +55,24 @@ export function printTable<R extends { failed: number }>(scenarios: Scenario<R>[
     const r = ratioToBestPeer(sc, cols);
     return [sc.label, sc.unit, ...cells, r ? `${r.ratio.toFixed(2)}× (${r.peer})` : '-'];
   });
-  for (const sc of scenarios) {
-    const cells = cols.map((c) => {
-      const v = median((sc.results?.[c.name] ?? []).map(serverCpu));
-      return Number.isFinite(v) ? v.toFixed(2) : '-';
-    });
-    body.push([`server CPU: ${sc.label}`, 'core-0 s per run', ...cells, '']);
-  }
+  const cpuRows = (what: string, unit: string, cpu: (r: R) => number) => {
+    for (const sc of scenarios) {
+      const cells = cols.map((c) => {
+        const v = median((sc.results?.[c.name] ?? []).map(cpu));
+        return Number.isFinite(v) ? v.toFixed(2) : '-';
+      });
+      body.push([`${what}: ${sc.label}`, unit, ...cells, '']);
+    }
+  };
+  cpuRows('server CPU', 'core-0 s per run', serverCpu);
+  cpuRows('client CPU', 'driver s per run', clientCpu);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   process.stdout.write(`\n## bench:tftp — medians of ${rounds} interleaved rounds (servers on core 0, clients on core 1)\n\n`);
   process.stdout.write(`${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${body.map(line).join('\n')}\n`);
   process.stdout.write(
     `\n"vs best peer": median over rounds of PureBoot's value against the best peer of the same round (> 1: PureBoot ahead); the peer named is the one that was best most often.\n` +
-      `"server CPU": busy seconds of core 0 (where the servers run; the others sit idle) during one run, 10 ms ticks: the server's processes and threads and the kernel's work on that core.\n` +
+      `"server CPU": busy seconds of core 0 (where the servers run; the others sit idle) during one run, 10 ms ticks: the server's processes and threads and the kernel's work on that core. "client CPU": user + system seconds of the driver process from the first request to the last transfer's end (curl runs in child processes: not counted).\n` +
       `* the server does not grant RFC 7440 windowsize: that row ran lock-step, and is left out of the ratio. Host: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}.\n`,
   );
 }

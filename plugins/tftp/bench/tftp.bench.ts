@@ -9,18 +9,25 @@
  * per-round ratios of PureBoot to the best peer of that same round (> 1 is better for PureBoot, for
  * times as well as for throughputs).
  *
- * The same clients are used for every server: curl (lock-step, `--tftp-blksize 1468`) and the
- * project's own client (RFC 7440 windowsize, which none of the packaged clients negotiates). Servers
- * that do not grant windowsize run that row in lock-step (marked `*`, and left out of its ratio).
+ * The same clients are used for every server: curl (lock-step, `--tftp-blksize 1468`), the project's
+ * own node client (RFC 7440 windowsize, which none of the packaged clients negotiates) and, for the
+ * boot storm, a C client (bench/storm-client.c, built with cc at the start): 200 transfers on one
+ * epoll set at a few microseconds per datagram, so the server is what the storm measures. The node
+ * client's storm row is kept beside it: that client needs 40-50 us per datagram, one core of it is
+ * saturated against any server ("client CPU"), and every server's time converges on the client's.
+ * Servers that do not grant windowsize run that row in lock-step (marked `*`, and left out of its
+ * ratio).
  *
  * atftpd conflicts with tftpd-hpa as a Debian package: when it is not installed, set ATFTPD to an
  * unpacked binary (`apt-get download atftpd && dpkg -x atftpd_*.deb DIR` → DIR/usr/sbin/atftpd).
  * Needs root (netns, dnsmasq's fixed port 69). Environment: BENCH_QUICK=1 (smaller files),
  * PB_BENCH_ROUNDS (5), BENCH_SERVERS (comma-separated names; `pureboot-dgram` adds PureBoot with its
- * transfer sockets on node:dgram instead of the batched native transport), BENCH_SCENARIOS
- * (comma-separated: lockstep, window, parallel, storm; all by default), BENCH_WARMUP (warm-up passes of
- * every scenario on every server before the measured rounds; 1).
+ * transfer sockets on node:dgram instead of the batched native transport, `pureboot-sendto` PureBoot
+ * on the native transport without io_uring: one sendto per datagram), BENCH_SCENARIOS
+ * (comma-separated: lockstep, window, parallel, storm, storm-node; all by default), BENCH_WARMUP
+ * (warm-up passes of every scenario on every server before the measured rounds; 1).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +55,8 @@ interface DriverResult {
   errors: string[];
   /** Busy seconds of the servers' core during the run. */
   serverCpu?: number;
+  /** CPU seconds of the client process between the start of its transfers and the end of the last (user + system). */
+  clientCpu?: number;
 }
 
 /**
@@ -55,8 +64,8 @@ interface DriverResult {
  * ticks). The idle servers use next to nothing, so this is the measured server's CPU time, its forked
  * children and threads included, plus the kernel's work on that core.
  */
-function cpu0Seconds(): number {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu0 '));
+function cpuSeconds(core: number): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${core} `));
   if (!line) return NaN;
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const busy = f.reduce((a, b) => a + b, 0) - f[3] - f[4];
@@ -73,12 +82,15 @@ async function main(): Promise<void> {
   const sums = { big: makeFile(root, 'big.bin', BIG), ten: makeFile(root, 'ten.bin', TEN), kpxe: makeFile(root, 'undionly.kpxe', 70 * 1024) };
   for (const f of fs.readdirSync(root)) fs.chmodSync(path.join(root, f), 0o644);
 
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-tftp-bench-bin-'));
+  const stormClient = compileStormClient(bin);
   const mb = (r: DriverResult) => r.bytes / 1e6 / (r.wallMs / 1000);
   const all: Array<Scenario<DriverResult> & { key: string }> = [
     { key: 'lockstep', label: `1 × ${BIG >> 20} MiB, blksize 1468, lock-step (curl)`, unit: 'MB/s', higherIsBetter: true, args: (p) => ['curl', '1', String(p), 'big.bin', '1468', String(BIG)], value: mb },
     { key: 'window', label: `1 × ${BIG >> 20} MiB, blksize 1468, windowsize 16 (own client)`, unit: 'MB/s', higherIsBetter: true, windowsize: true, args: (p) => ['window', '1', String(p), 'big.bin', '1468', '16', sums.big], value: mb },
     { key: 'parallel', label: `${PARALLEL} × ${TEN >> 20} MiB in parallel, blksize 1468 (curl)`, unit: 'MB/s total', higherIsBetter: true, args: (p) => ['curl', String(PARALLEL), String(p), 'ten.bin', '1468', String(TEN)], value: mb },
-    { key: 'storm', label: `boot storm: ${STORM} clients × 70 KiB at once, blksize 1468 (own client)`, unit: 'ms until all done', higherIsBetter: false, args: (p) => ['window', String(STORM), String(p), 'undionly.kpxe', '1468', '1', sums.kpxe], value: (r) => r.wallMs },
+    { key: 'storm', label: `boot storm: ${STORM} clients × 70 KiB at once, blksize 1468 (C client)`, unit: 'ms until all done', higherIsBetter: false, args: (p) => ['c', String(STORM), String(p), 'undionly.kpxe', '1468', '1', path.join(root, 'undionly.kpxe')], value: (r) => r.wallMs },
+    { key: 'storm-node', label: `boot storm: ${STORM} clients × 70 KiB at once, blksize 1468 (node client)`, unit: 'ms until all done', higherIsBetter: false, args: (p) => ['window', String(STORM), String(p), 'undionly.kpxe', '1468', '1', sums.kpxe], value: (r) => r.wallMs },
   ];
   const unknown = SCENARIOS?.filter((k) => !all.some((sc) => sc.key === k)) ?? [];
   if (unknown.length) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (one of ${all.map((sc) => sc.key).join(', ')})`);
@@ -90,8 +102,9 @@ async function main(): Promise<void> {
     await lab.addNamespace('b');
     // tftpd-hpa resolves its -a address with AI_ADDRCONFIG, which wants a non-loopback IPv4 address.
     await lab.exec('b', ['ip', 'addr', 'add', '198.18.4.250/32', 'dev', 'lo']);
+    // `c` runs the C storm client (bench/storm-client.c), anything else the node driver.
     const driver = (args: string[]) =>
-      lab.exec('b', ['taskset', '-c', '1', node, ...tsNodeArgs(), path.join(__dirname, 'driver.ts'), ...args], { timeoutMs: 300000, allowFail: true }).then((r) => {
+      lab.exec('b', ['taskset', '-c', '1', ...(args[0] === 'c' ? [stormClient, ...args.slice(1)] : [node, ...tsNodeArgs(), path.join(__dirname, 'driver.ts'), ...args])], { timeoutMs: 300000, allowFail: true }).then((r) => {
         const line = r.stdout.trim().split('\n').pop() ?? '';
         try {
           return JSON.parse(line) as DriverResult;
@@ -124,9 +137,9 @@ async function main(): Promise<void> {
       for (const [i, sc] of scenarios.entries()) {
         const order = running.map((_, k) => running[(k + round + i) % running.length]);
         for (const { s } of order) {
-          const cpu0 = cpu0Seconds();
+          const cpu0 = cpuSeconds(0);
           const r = await driver(sc.args(s.port));
-          r.serverCpu = cpu0Seconds() - cpu0;
+          r.serverCpu = cpuSeconds(0) - cpu0;
           (sc.results ??= {})[s.name] ??= [];
           sc.results[s.name].push(r);
           if (r.failed) process.stdout.write(`  round ${round + 1} ${s.name} ${sc.label}: ${r.failed} failed (${r.errors.join('; ')})\n`);
@@ -142,9 +155,18 @@ async function main(): Promise<void> {
     }
     await lab.destroy();
     fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(bin, { recursive: true, force: true });
   }
   const cols = running.map((r) => r.s);
-  printTable(scenarios, cols, ROUNDS, (r) => r.serverCpu ?? NaN);
+  printTable(scenarios, cols, ROUNDS, (r) => r.serverCpu ?? NaN, (r) => r.clientCpu ?? NaN);
+}
+
+/** Build bench/storm-client.c into the bench's temporary folder (cc -O2). */
+function compileStormClient(dir: string): string {
+  const out = path.join(dir, 'storm-client');
+  const r = spawnSync('cc', ['-O2', '-o', out, path.join(__dirname, 'storm-client.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot build the C storm client (cc -O2 bench/storm-client.c; apt-get install gcc): ${r.error?.message ?? r.stderr}`);
+  return out;
 }
 
 async function waitReady(driver: (args: string[]) => Promise<DriverResult>, port: number, sha: string): Promise<void> {
