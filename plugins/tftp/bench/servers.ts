@@ -40,6 +40,16 @@ export function benchServers(root: string): BenchServer[] {
       argv: [process.execPath, ...tsNodeArgs(), serve, '--root', root, '--address', '127.0.0.1', '--port', '16963', '--tftp', JSON.stringify({ maxTransfers: 5000, maxTransfersPerClient: 5000, transport: 'dgram' })],
     },
     {
+      // PureBoot on the native transport with one sendto per datagram (tftp.ioUring: false).
+      name: 'PureBoot-sendto',
+      port: 16964,
+      windowsize: true,
+      ours: true,
+      optIn: true,
+      available: () => true,
+      argv: [process.execPath, ...tsNodeArgs(), serve, '--root', root, '--address', '127.0.0.1', '--port', '16964', '--tftp', JSON.stringify({ maxTransfers: 5000, maxTransfersPerClient: 5000, ioUring: false })],
+    },
+    {
       name: 'tftpd-hpa',
       port: 16961,
       windowsize: false,

@@ -12,6 +12,14 @@
  * take now (EAGAIN: the send buffer is full) is copied into the socket's queue and sent, in order, once
  * the socket is writable.
  *
+ * Sockets opened with `uring` use io_uring (uring.c) where the kernel has it: the datagrams JS sends
+ * on them while it handles a batch are staged and submitted together when JS returns (one system call
+ * for a storm's hundreds of DATA instead of one sendto each), and when several of them are readable
+ * at once, one datagram of each is read with one system call. A staged datagram the kernel refuses
+ * (EAGAIN) goes to its socket's queue like one refused by sendto; a socket never has more than one
+ * datagram staged at a time, so that stays in order. Anything that must not wait (a send outside a
+ * batch, sendMany, a close) first submits what that socket has staged.
+ *
  * Record layout in the shared buffer, each record 4-byte aligned, integers in host byte order:
  *   u32 socket id | u8[4] source IPv4 address | u16 source port | u16 length | data
  * A failed read is a record of length ERROR_RECORD with the errno (i32) in place of the address.
@@ -34,6 +42,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "uring.h"
 
 #define HEADER_BYTES 12
 /* A socket id is (generation << 20) | slot: a slot is reused by later sockets, the id is not (until
@@ -66,9 +76,11 @@ typedef struct sock {
   uint32_t id;
   uint32_t reads_per_wake;
   int immediate; /* hand each datagram to JS at once (the listener: each request answered before the next is read) */
+  int uring;     /* its sends inside a batch are staged on the ring, and it is read on the ring with other ready sockets */
   uint32_t queued;
   queued_t *head;
   queued_t *tail;
+  uint32_t staged_in; /* the submission (st.submit_gen) its last staged datagram belongs to */
 } sock_t;
 
 typedef struct {
@@ -91,6 +103,9 @@ typedef struct {
   uint32_t next_free;
   napi_async_cleanup_hook_handle cleanup;
   int closing_handles;
+  int in_batch;        /* JS is handling a batch (flush): its sends are staged on the ring */
+  int ring_problem;    /* errno of the ring's setup, 0 when it came up */
+  uint32_t submit_gen; /* which submission the staged datagrams belong to (bumped by each submit) */
 } state_t;
 
 static state_t st;
@@ -118,6 +133,9 @@ static sock_t *by_id(uint32_t id) {
   return s && s->id == id ? s : NULL;
 }
 
+static void submit_staged(void);
+static void on_send_failed(uint32_t sock_id, int err, const void *data, size_t len, const struct sockaddr_in *to);
+
 /* Hand the batch to JS: callback(count, usedBytes). JS may open and close sockets meanwhile. */
 static void flush(void) {
   if (st.count == 0) return;
@@ -132,7 +150,10 @@ static void flush(void) {
   /* Reset first: nothing is read into the buffer while JS runs (reads happen only in on_epoll). */
   st.count = 0;
   st.used = 0;
+  st.in_batch = 1;
   napi_status s = napi_make_callback(env, st.async_context, recv, cb, 2, argv, &result);
+  st.in_batch = 0;
+  submit_staged(); /* the DATA this batch's ACKs called for: one system call for all of them */
   if (s == napi_pending_exception) {
     napi_value exc;
     napi_get_and_clear_last_exception(env, &exc);
@@ -183,6 +204,33 @@ static void send_queue(sock_t *s) {
   watch(s, EPOLL_CTL_MOD); /* nothing left to send: readable only */
 }
 
+/* A record of a datagram s received (room for it was made by the caller). */
+static void datagram_record(sock_t *s, ssize_t n, const struct sockaddr_in *from, const unsigned char *data) {
+  unsigned char *rec = st.buf + st.used;
+  if (n > MAX_DATAGRAM - 1) n = MAX_DATAGRAM - 1; /* truncated; no TFTP peer sends this much */
+  memcpy(rec, &s->id, 4);
+  memcpy(rec + 4, &from->sin_addr.s_addr, 4);
+  uint16_t port = ntohs(from->sin_port), len = (uint16_t)n;
+  memcpy(rec + 8, &port, 2);
+  memcpy(rec + 10, &len, 2);
+  if (data && n > 0) memcpy(rec + HEADER_BYTES, data, (size_t)n);
+  st.used += (HEADER_BYTES + (size_t)n + 3) & ~(size_t)3;
+  st.count++;
+}
+
+/* A failed read: 1 when it was no failure (nothing there). Otherwise the error goes to JS (onError),
+ * as dgram does, and the socket stays polled (2): the kernel reports most errors once (ECONNABORTED
+ * after a socket destroy; a socket bound to its port still receives afterwards). Only an error that
+ * repeats on every read gives the socket up (0). */
+static int read_failed(sock_t *s, int e) {
+  if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return 1;
+  error_record(s, e, ERR_RECV);
+  if (++s->read_errors < DEAD_AFTER) return 2;
+  s->dead = 1;
+  epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
+  return 0;
+}
+
 /* Read up to reads_per_wake datagrams of one socket into the batch. Level-triggered: what is not
  * read now is reported again next turn. */
 static void read_socket(uint32_t id) {
@@ -198,27 +246,12 @@ static void read_socket(uint32_t id) {
     unsigned char *rec = st.buf + st.used;
     ssize_t n = recvfrom(s->fd, rec + HEADER_BYTES, MAX_DATAGRAM, MSG_TRUNC, (struct sockaddr *)&from, &flen);
     if (n < 0) {
-      int e = errno;
-      if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return;
-      /* Hand the error to JS (onError), as dgram does, and keep polling: the kernel reports most
-       * errors once (ECONNABORTED after a socket destroy; a socket bound to its port still receives
-       * afterwards). Only an error that repeats on every read gives the socket up. */
-      error_record(s, e, ERR_RECV);
-      if (++s->read_errors < DEAD_AFTER) continue;
-      s->dead = 1;
-      epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
-      return;
+      if (read_failed(s, errno) != 2) return;
+      continue;
     }
     s->read_errors = 0;
-    if (n > MAX_DATAGRAM - 1) n = MAX_DATAGRAM - 1; /* truncated; no TFTP peer sends this much */
     if (from.sin_family != AF_INET) continue;
-    memcpy(rec, &s->id, 4);
-    memcpy(rec + 4, &from.sin_addr.s_addr, 4);
-    uint16_t port = ntohs(from.sin_port), len = (uint16_t)n;
-    memcpy(rec + 8, &port, 2);
-    memcpy(rec + 10, &len, 2);
-    st.used += (HEADER_BYTES + (size_t)n + 3) & ~(size_t)3;
-    st.count++;
+    datagram_record(s, n, &from, NULL); /* read in place */
     if (s->immediate) {
       /* JS runs now, microtasks included: a request's async chain (hooks, lookup, OACK) completes
        * before the next one is read, instead of every request of the burst advancing together. */
@@ -226,6 +259,31 @@ static void read_socket(uint32_t id) {
       s = by_id(id);
     }
   }
+}
+
+/* Ready sockets read together (one datagram each) on the ring: their ids, and their fds. */
+static uint32_t ring_ids[EVENTS_PER_WAIT];
+static int ring_fds[EVENTS_PER_WAIT];
+
+static void ring_received(uint32_t i, ssize_t n, const unsigned char *data, const struct sockaddr_in *from) {
+  if (!by_id(ring_ids[i])) return; /* closed by JS during a flush of this loop */
+  if (st.cap - st.used < HEADER_BYTES + (n > 0 ? (size_t)n : 0) + 4) flush(); /* room for its record */
+  sock_t *s = by_id(ring_ids[i]);
+  if (!s) return;
+  if (n < 0) {
+    read_failed(s, (int)-n);
+    return;
+  }
+  s->read_errors = 0;
+  if (from->sin_family != AF_INET) return;
+  datagram_record(s, n, from, data);
+}
+
+/* Read one datagram of each of the k collected sockets: on the ring when there are several, with
+ * recvfrom otherwise (or without a ring). */
+static void read_collected(uint32_t k) {
+  if (k >= 2 && uring_recv(ring_fds, k, MAX_DATAGRAM - 1, ring_received) == 0) return;
+  for (uint32_t i = 0; i < k; i++) read_socket(ring_ids[i]);
 }
 
 /* Node's loop saw our epoll set readable: take every ready socket. */
@@ -240,20 +298,31 @@ static void on_epoll(uv_poll_t *h, int status, int events) {
      * running transfers' ACKs of the same wake-up are served (a storm's requests do not wait behind
      * the DATA of the transfers that started first); then everything else. */
     for (int pass = 0; pass < 2; pass++) {
+      uint32_t k = 0; /* sockets of the second pass that read one datagram: read together */
       for (int i = 0; i < n; i++) {
         uint32_t id = (uint32_t)evs[i].data.u64;
         sock_t *s = by_id(id);
         if (!s) continue; /* closed since (by JS, during a flush in this loop) */
         if (s->immediate != (pass == 0)) continue;
         if (evs[i].events & EPOLLOUT) send_queue(s);
-        if (evs[i].events & (EPOLLIN | EPOLLERR)) read_socket(id);
+        if (!(evs[i].events & (EPOLLIN | EPOLLERR)) || s->dead) continue;
+        if (pass == 0 || !s->uring || s->reads_per_wake != 1 || k >= uring_recv_max()) {
+          read_socket(id);
+          continue;
+        }
+        ring_ids[k] = id;
+        ring_fds[k++] = s->fd;
       }
+      read_collected(k);
     }
     if (n < EVENTS_PER_WAIT) return;
   }
 }
 
+static int has_staged(const sock_t *s);
+
 static void remove_socket(sock_t *s) {
+  if (has_staged(s)) submit_staged(); /* its last datagrams leave before the fd is closed */
   st.socks[s->id & SLOT_MASK] = NULL;
   if ((s->id & SLOT_MASK) < st.next_free) st.next_free = s->id & SLOT_MASK;
   /* Explicit DEL: a child forked this instant may briefly hold the file, keeping it in the set. */
@@ -291,6 +360,7 @@ static void on_handle_closed(uv_handle_t *h) {
 static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
   (void)handle;
   (void)arg;
+  uring_close(on_send_failed);
   for (uint32_t i = 0; i < st.nsocks; i++)
     if (st.socks[i]) remove_socket(st.socks[i]);
   st.closing_handles = 2;
@@ -335,14 +405,25 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   uv_check_start(&st.check, on_check);
   uv_unref((uv_handle_t *)&st.check);
   napi_add_async_cleanup_hook(env, on_env_cleanup, NULL, &st.cleanup);
+  st.ring_problem = uring_init();
+  st.submit_gen = 1;
   st.started = 1;
   return NULL;
 }
 
-/* open(address, port, recvBufferBytes, readsPerWake, immediate) -> [id, localPort] */
+/* ring() -> 1 when io_uring is in use for the sockets opened with it, else -errno: why not (its setup
+ * failed, or it failed later and was given up: EIO). */
+static napi_value js_ring(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  napi_create_int32(env, uring_ready() ? 1 : -(st.ring_problem ? st.ring_problem : EIO), &r);
+  return r;
+}
+
+/* open(address, port, recvBufferBytes, readsPerWake, immediate, uring) -> [id, localPort] */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (!st.started) {
     napi_throw_error(env, "PB_ERR_TFTP_NATIVE", "init() first");
@@ -352,13 +433,15 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t alen;
   uint32_t port = 0, rcvbuf = 0, reads = 1;
   if (argc < 2 || napi_get_value_string_utf8(env, argv[0], addr, sizeof addr, &alen) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535) {
-    napi_throw_type_error(env, NULL, "open(address, port, recvBufferBytes?, readsPerWake?, immediate?)");
+    napi_throw_type_error(env, NULL, "open(address, port, recvBufferBytes?, readsPerWake?, immediate?, uring?)");
     return NULL;
   }
   if (argc > 2) napi_get_value_uint32(env, argv[2], &rcvbuf);
   if (argc > 3) napi_get_value_uint32(env, argv[3], &reads);
   bool immediate = false;
   if (argc > 4) napi_get_value_bool(env, argv[4], &immediate);
+  bool use_ring = false;
+  if (argc > 5) napi_get_value_bool(env, argv[5], &use_ring);
   if (reads < 1) reads = 1;
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof sa);
@@ -402,6 +485,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->id = ((uint32_t)(st.gens[slot]++ & 0x3ff) << SLOT_BITS) | slot;
   s->reads_per_wake = reads;
   s->immediate = immediate;
+  s->uring = use_ring;
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = s->id};
   if (epoll_ctl(st.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
     int e = errno;
@@ -449,6 +533,46 @@ static int enqueue(sock_t *s, const void *data, size_t len, const struct sockadd
   return 0;
 }
 
+/* ---- sends staged on the ring (uring.c) while JS handles a batch ---- */
+
+/* Whether s has a datagram staged for the coming submission. */
+static int has_staged(const sock_t *s) {
+  return s->staged_in == st.submit_gen && uring_staged() > 0;
+}
+
+/* A staged datagram the kernel did not take: a full send buffer queues a copy (sent in order once
+ * the socket is writable, as after sendto); anything else loses it and JS hears of it (onError). */
+static void on_send_failed(uint32_t sock_id, int err, const void *data, size_t len, const struct sockaddr_in *to) {
+  sock_t *s = by_id(sock_id);
+  if (!s) return;
+  if (err == EAGAIN || err == EWOULDBLOCK) {
+    int rc = enqueue(s, data, len, to);
+    if (rc == 0) return;
+    err = -rc;
+  }
+  if (st.cap - st.used >= HEADER_BYTES) error_record(s, err, ERR_SEND);
+}
+
+static void submit_staged(void) {
+  if (uring_staged() == 0) return;
+  if (++st.submit_gen == 0) st.submit_gen = 1; /* from here on, no socket counts as staged (0: never staged) */
+  uring_submit_sends(on_send_failed);
+}
+
+/* Stage a datagram for s (inside a batch, nothing queued for s): at most one per socket per
+ * submission, so a datagram refused with EAGAIN is queued before any later one of its socket.
+ * 0, or -1 when the ring cannot take it (the caller sends it itself). */
+static int stage(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to) {
+  if (has_staged(s)) submit_staged();
+  if (s->head) return -1; /* its staged datagram was refused (EAGAIN) and queued: this one goes behind it */
+  if (uring_stage_send(s->id, s->fd, data, len, to) < 0) {
+    submit_staged(); /* the stage is full */
+    if (s->head || uring_stage_send(s->id, s->fd, data, len, to) < 0) return -1;
+  }
+  s->staged_in = st.submit_gen;
+  return 0;
+}
+
 #define SEND_MANY_MAX 64
 
 /* sendMany(id, buffers[], addressU32, port) -> 0, or [lost, first errno] when datagrams were lost:
@@ -480,6 +604,7 @@ static napi_value js_send_many(napi_env env, napi_callback_info info) {
     free(iov);
     return NULL;
   }
+  if (has_staged(s)) submit_staged(); /* keep the order of its datagrams */
   struct sockaddr_in to = ipv4_to(a, port);
   struct mmsghdr msgs[SEND_MANY_MAX];
   uint32_t lost = 0;
@@ -548,6 +673,10 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   }
   struct sockaddr_in to = ipv4_to(a, port);
   int rc = 0;
+  /* Inside a batch: sent with the batch's other datagrams once JS returns (flush); errors come back
+   * as records, like those of a queued datagram. */
+  if (st.in_batch && s->uring && !s->head && stage(s, data, len, &to) == 0) goto done;
+  if (has_staged(s)) submit_staged(); /* keep the order of its datagrams */
   if (!s->head) {
     ssize_t n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
     if (n >= 0) goto done;
@@ -603,6 +732,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
       {"pending", NULL, js_pending, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"openCount", NULL, js_count, NULL, NULL, NULL, napi_default, NULL},
+      {"ring", NULL, js_ring, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
   return exports;

@@ -46,6 +46,8 @@ export interface TftpOptions {
   quirks: QuirkRule[];
   /** The listener and transfer sockets: the batched native addon (`native`), Node's dgram (`dgram`), or native when it loads (`auto`). */
   transport: 'auto' | 'native' | 'dgram';
+  /** Native transport: the DATA a turn's ACKs call for go out together on io_uring (where the kernel allows it). */
+  ioUring: boolean;
 }
 
 export const optionsSchema: JsonSchema = {
@@ -105,6 +107,11 @@ export const optionsSchema: JsonSchema = {
       default: 'auto',
       description: 'TFTP sockets (listener and transfers): "native" = the batched UDP addon (one JS call per event-loop turn for all received datagrams; Linux), "dgram" = node:dgram, "auto" = native when the addon loads.',
     },
+    ioUring: {
+      type: 'boolean',
+      default: true,
+      description: 'Native transport: the datagrams sent while one turn\'s received datagrams are handled go out together with one io_uring system call, and transfer sockets readable at once are read with one, where the kernel allows io_uring (false, or no io_uring: one sendto/recvfrom per datagram).',
+    },
   },
 };
 
@@ -129,4 +136,5 @@ export const DEFAULT_OPTIONS: TftpOptions = {
   clientMapSize: 10000,
   quirks: [],
   transport: 'auto',
+  ioUring: true,
 };

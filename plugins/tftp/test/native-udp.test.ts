@@ -156,7 +156,7 @@ describe('tftp: native batched UDP transport (udp_batch.c)', function () {
     const a = nativeUdp()!;
     const big: number[] = [];
     for (let i = 0; i < 1100; i++) {
-      const [id] = a.open('127.0.0.1', 0, 0, 1, false);
+      const [id] = a.open('127.0.0.1', 0, 0, 1, false, false);
       if (id >= 2 ** 30) big.push(id);
       a.close(id);
     }

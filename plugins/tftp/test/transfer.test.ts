@@ -4,17 +4,20 @@ import { expect } from 'chai';
 import { busyPoller } from '@pureboot/core';
 import { skipOrFail } from '@pureboot/core/testing';
 import { serializeAck, serializeRequest } from '../src/codec/packet';
-import { nativeUdp, nativeUdpProblem } from '../src/transport/native-udp';
+import { nativeRingProblem, nativeUdp, nativeUdpProblem } from '../src/transport/native-udp';
 import { makeFile, startTftp, until, type TftpHarness } from './support/harness';
 import { RawClient } from './support/raw';
 import { tftpGet } from './support/tftp-client';
 
-// Every transfer test runs on both transports of the transfer sockets.
-for (const transport of ['native', 'dgram'] as const) {
-  const PORT = transport === 'native' ? 16910 : 16920;
-  const OFF_PORT = transport === 'native' ? 16919 : 16921;
-
-  describe(`tftp: transfers on ${transport} sockets (windowsize, retransmission, Sorcerer's Apprentice, wrong TID)`, function () {
+// Every transfer test runs on both transports of the transfer sockets, the native one with and
+// without io_uring (batched system calls, or one sendto/recvfrom per datagram).
+const variants = [
+  { name: 'native', transport: 'native', ioUring: true, port: 16910, offPort: 16919 },
+  { name: 'native without io_uring', transport: 'native', ioUring: false, port: 16922, offPort: 16923 },
+  { name: 'dgram', transport: 'dgram', ioUring: false, port: 16920, offPort: 16921 },
+] as const;
+for (const { name, transport, ioUring, port: PORT, offPort: OFF_PORT } of variants) {
+  describe(`tftp: transfers on ${name} sockets (windowsize, retransmission, Sorcerer's Apprentice, wrong TID)`, function () {
     this.timeout(30000);
     let h: TftpHarness;
     let sum1m: string;
@@ -27,8 +30,10 @@ for (const transport of ['native', 'dgram'] as const) {
 
     before(async function () {
       if (transport === 'native' && !nativeUdp()) skipOrFail(this, `native UDP addon: ${nativeUdpProblem()}`);
-      h = await startTftp({ port: PORT, tftp: { timeoutMs: 150, maxTimeoutMs: 600, retries: 3, cache: { maxFileBytes: 0 }, transport } });
+      if (ioUring && nativeRingProblem()) skipOrFail(this, nativeRingProblem()!);
+      h = await startTftp({ port: PORT, tftp: { timeoutMs: 150, maxTimeoutMs: 600, retries: 3, cache: { maxFileBytes: 0 }, transport, ioUring } });
       expect(h.server.transport).to.equal(transport);
+      expect(h.server.ioUring).to.equal(ioUring);
       sum1m = makeFile(h.root, 'one-mb.bin', 1024 * 1024 + 333);
       makeFile(h.root, 'ten-blocks.bin', 512 * 10 + 100);
     });
@@ -183,7 +188,7 @@ for (const transport of ['native', 'dgram'] as const) {
         return busyPoller.turns - before;
       };
       expect(await spun(PORT), 'default busyPollUs (200)').to.be.greaterThan(100);
-      const off = await startTftp({ port: OFF_PORT, root: h.root, tftp: { busyPollUs: 0, transport } });
+      const off = await startTftp({ port: OFF_PORT, root: h.root, tftp: { busyPollUs: 0, transport, ioUring } });
       try {
         while (busyPoller.active) await new Promise((r) => setImmediate(r));
         expect(await spun(OFF_PORT), 'busyPollUs 0').to.equal(0);

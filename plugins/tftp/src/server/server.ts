@@ -18,7 +18,7 @@ import { ackBlock, parsePacket, serializeError, type TftpPacket } from '../codec
 import { TftpErrorCodes } from '../errors';
 import { createMetrics, type TftpMetrics } from '../metrics';
 import type { TftpOptions } from '../options';
-import { bindNativeUdp, nativeUdp, nativeUdpProblem } from '../transport/native-udp';
+import { bindNativeUdp, nativeRingProblem, nativeUdp, nativeUdpProblem } from '../transport/native-udp';
 import { bindUdp, type BindOptions, type UdpSocket } from '../transport/udp';
 import { bufferChunks, netasciiChunks, readerChunks, type ChunkProducer } from './block-source';
 import { ClientDirectory } from './client-directory';
@@ -69,6 +69,8 @@ export class TftpServer {
   private stopping = false;
   /** Listener and transfer sockets on the batched native transport (else Node's dgram). */
   private native = false;
+  /** Native sockets use io_uring (tftp.ioUring, where the kernel has it). */
+  private ring = false;
   private lastBusyLog = 0;
   private busySinceLog = 0;
   private readonly transferStats = {
@@ -106,6 +108,11 @@ export class TftpServer {
     return this.native ? 'native' : 'dgram';
   }
 
+  /** Whether the native sockets batch their system calls on io_uring (after start). */
+  get ioUring(): boolean {
+    return this.ring;
+  }
+
   async start(): Promise<void> {
     this.stopping = false;
     this.native = this.o.transport !== 'dgram' && nativeUdp() !== undefined;
@@ -115,12 +122,16 @@ export class TftpServer {
     if (!this.native && this.o.transport === 'auto') {
       this.logger.warn({ code: TftpErrorCodes.NATIVE, reason: nativeUdpProblem() }, 'tftp: sockets use node:dgram (the batched native transport is not available)');
     }
+    const ringProblem = this.native && this.o.ioUring ? nativeRingProblem() : undefined;
+    this.ring = this.native && this.o.ioUring && !ringProblem;
+    if (ringProblem) this.logger.info({ reason: ringProblem }, 'tftp: io_uring is not available: one system call per datagram (tftp.ioUring)');
     const bind: BindOptions = {
       address: this.o.address,
       port: this.o.port,
       recvBufferBytes: this.o.recvBufferBytes,
       readsPerWake: 64,
       immediate: true,
+      ioUring: this.ring,
       plugin: 'tftp',
       onMessage: (buf, from) => this.onListenerDatagram(buf, from),
       onError: (err) => this.logger.warn({ err }, 'tftp listener socket error'),
@@ -129,7 +140,7 @@ export class TftpServer {
     // native transport's shared batch buffer too. Each request is handed over on its own (immediate),
     // so a storm's first answers leave while the rest of the burst is still being read.
     this.listener = await this.openSocket(bind);
-    this.logger.info({ address: this.listener.local.address, port: this.listener.local.port, transport: this.transport }, 'tftp listening');
+    this.logger.info({ address: this.listener.local.address, port: this.listener.local.port, transport: this.transport, ioUring: this.ioUring }, 'tftp listening');
   }
 
   /** A socket on the transport chosen at start. */
@@ -276,6 +287,7 @@ export class TftpServer {
         port: 0,
         plugin: 'tftp',
         busyPollUs: this.o.busyPollUs,
+        ioUring: this.ring,
         onMessage: (buf, src) => this.onTransferDatagram(session, buf, src),
         onError: (err) => this.logger.debug({ err, client: session.key }, 'tftp transfer socket error'),
       };

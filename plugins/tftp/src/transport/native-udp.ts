@@ -8,17 +8,19 @@ import type { BindOptions, UdpSocket } from './udp';
 /** The compiled addon (`native/udp_batch.c`, built into `build/Release` by `npm ci`). */
 interface UdpBatchAddon {
   init(buffer: Buffer, onBatch: (count: number, used: number) => void): void;
-  open(address: string, port: number, recvBufferBytes: number, readsPerWake: number, immediate: boolean): [number, number];
+  open(address: string, port: number, recvBufferBytes: number, readsPerWake: number, immediate: boolean, uring: boolean): [number, number];
   send(id: number, buf: Buffer, address: number, port: number): number;
   /** 0, or [datagrams lost, the first errno]. */
   sendMany(id: number, bufs: Buffer[], address: number, port: number): 0 | [number, number];
   pending(id: number): number;
   close(id: number): void;
   openCount(): number;
+  /** 1: io_uring is in use for sockets opened with `uring`; < 0: it is not (-errno). */
+  ring(): number;
 }
 
 type Receiver = (buf: Buffer, address: number, port: number) => void;
-/** `send`: a queued datagram the kernel refused later; otherwise a failed read. */
+/** `send`: a datagram the kernel refused after its send() returned (queued, or batched on io_uring); otherwise a failed read. */
 type ErrorReceiver = (errno: number, send: boolean) => void;
 
 const HEADER_BYTES = 12;
@@ -87,6 +89,17 @@ export function nativeUdp(): UdpBatchAddon | undefined {
   return addon;
 }
 
+/**
+ * Why sockets opened with `ioUring` still send and receive one system call per datagram: undefined
+ * when io_uring is in use (the addon loaded and the kernel allows it).
+ */
+export function nativeRingProblem(): string | undefined {
+  const a = addon;
+  if (!a) return `native UDP transport unavailable: ${loadProblem ?? 'not loaded'}`;
+  const r = a.ring();
+  return r === 1 ? undefined : `io_uring is not available (${errnoName(-r)})`;
+}
+
 /** Why the addon is not in use (undefined when it is, or when nobody asked yet). */
 export function nativeUdpProblem(): string | undefined {
   return loadProblem;
@@ -123,7 +136,7 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   let id: number;
   let port: number;
   try {
-    [id, port] = a.open(o.address, o.port, o.recvBufferBytes ?? 0, o.readsPerWake ?? 1, o.immediate ?? false);
+    [id, port] = a.open(o.address, o.port, o.recvBufferBytes ?? 0, o.readsPerWake ?? 1, o.immediate ?? false, o.ioUring ?? false);
   } catch (err) {
     throw bindError(err as NodeJS.ErrnoException, { protocol: 'udp', address: o.address, port: o.port, plugin: o.plugin });
   }
@@ -145,7 +158,7 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   errorReceivers[slot] = (errno, send) =>
     o.onError(
       send
-        ? Object.assign(new Error(`a queued datagram from ${o.address}:${port} was refused (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'sendto' })
+        ? Object.assign(new Error(`a datagram from ${o.address}:${port} sent after its call (queued, or batched on io_uring) was refused (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'sendto' })
         : Object.assign(new Error(`receive on ${o.address}:${port} failed (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'recvfrom' }),
     );
   receivers[slot] = (buf, addr, srcPort) => {

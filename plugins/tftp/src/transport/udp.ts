@@ -22,6 +22,12 @@ export interface BindOptions {
   readsPerWake?: number;
   /** Native transport: hand each datagram to JS at once, microtasks included, instead of with the turn's batch (the listener). */
   immediate?: boolean;
+  /**
+   * Native transport: datagrams sent while a turn's received datagrams are handled go out together
+   * (one io_uring system call for all such sockets), and such sockets readable at once are read
+   * together, where the kernel has io_uring. dgram ignores it.
+   */
+  ioUring?: boolean;
   /** After each send, keep the event loop polling this long for the answer (core BusyPoller; 0: off). */
   busyPollUs?: number;
   /** Name used in bind errors (`tftp`). */
