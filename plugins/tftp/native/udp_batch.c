@@ -148,9 +148,11 @@ static void flush(void) {
   napi_create_uint32(env, st.count, &argv[0]);
   napi_create_uint32(env, (uint32_t)st.used, &argv[1]);
   /* Reset first: nothing is read into the buffer while JS runs (reads happen only in on_epoll). */
+  /* Sends are staged only when there are several datagrams to answer: one alone (a lock-step
+   * transfer's ACK) is answered by a sendto at once, without waiting for the end of the callback. */
+  st.in_batch = st.count > 1;
   st.count = 0;
   st.used = 0;
-  st.in_batch = 1;
   napi_status s = napi_make_callback(env, st.async_context, recv, cb, 2, argv, &result);
   st.in_batch = 0;
   submit_staged(); /* the DATA this batch's ACKs called for: one system call for all of them */
