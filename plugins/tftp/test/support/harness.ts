@@ -11,15 +11,18 @@ export interface TftpHarness {
   server: TftpServer;
   port: number;
   root: string;
+  /** Every boot event and dropped datagram (unless `keepEvents: false`: then only counted). */
   events: BootEvent[];
   drops: PacketDroppedEvent[];
+  /** Boot events by kind (always). */
+  eventCounts: Map<string, number>;
   /** Value of a counter/gauge (summed over labels matching `labels`). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   stop(): Promise<void>;
 }
 
 /** A PureBoot with only the TFTP plugin on 127.0.0.1:<port>, serving a fresh temp root. */
-export async function startTftp(opts: { port: number; tftp?: Record<string, unknown>; root?: string; plugins?: string[]; extraConfig?: Record<string, unknown> }): Promise<TftpHarness> {
+export async function startTftp(opts: { port: number; tftp?: Record<string, unknown>; root?: string; plugins?: string[]; extraConfig?: Record<string, unknown>; keepEvents?: boolean }): Promise<TftpHarness> {
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pb-tftp-root-'));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-tftp-data-'));
   const k = await Pureboot.create({
@@ -35,8 +38,15 @@ export async function startTftp(opts: { port: number; tftp?: Record<string, unkn
   });
   const events: BootEvent[] = [];
   const drops: PacketDroppedEvent[] = [];
-  k.hooks.bootEvent.tap('test', (e) => void events.push(e));
-  k.hooks.packetDropped.tap('test', (e) => void drops.push(e));
+  const eventCounts = new Map<string, number>();
+  // The benchmark's server keeps no events: a list of every event of every run would grow the heap
+  // (and its scavenges) in a way no deployment does.
+  const keep = opts.keepEvents ?? true;
+  k.hooks.bootEvent.tap('test', (e) => {
+    eventCounts.set(e.kind, (eventCounts.get(e.kind) ?? 0) + 1);
+    if (keep) events.push(e);
+  });
+  if (keep) k.hooks.packetDropped.tap('test', (e) => void drops.push(e));
   await k.start();
   const server = k.services.tftpServer;
   return {
@@ -46,6 +56,7 @@ export async function startTftp(opts: { port: number; tftp?: Record<string, unkn
     root,
     events,
     drops,
+    eventCounts,
     async metric(name, labels = {}) {
       const m = await k.services.metrics.getSingleMetric(name)?.get();
       if (!m) throw new Error(`no metric ${name}`);

@@ -13,11 +13,11 @@ const arg = (name: string) => {
 
 void (async () => {
   const extra = JSON.parse(arg('--tftp') ?? '{}') as Record<string, unknown>;
-  const h = await startTftp({ port: Number(arg('--port') ?? 0), root: arg('--root'), tftp: { address: arg('--address') ?? '127.0.0.1', ...extra } });
+  const h = await startTftp({ port: Number(arg('--port') ?? 0), root: arg('--root'), tftp: { address: arg('--address') ?? '127.0.0.1', ...extra }, keepEvents: false });
   process.stdout.write(`tftp ready ${h.server.address?.address}:${h.port}\n`);
   const stop = async () => {
-    const done = h.events.filter((e) => e.kind === 'tftp.done').length;
-    const failed = h.events.filter((e) => e.kind === 'tftp.failed').length;
+    const done = h.eventCounts.get('tftp.done') ?? 0;
+    const failed = h.eventCounts.get('tftp.failed') ?? 0;
     const retransmits = await h.metric('pureboot_tftp_retransmits_total');
     const dupAcks = await h.metric('pureboot_tftp_duplicate_acks_total');
     process.stdout.write(`tftp stats ${JSON.stringify({ done, failed, retransmits, dupAcks })}\n`);
