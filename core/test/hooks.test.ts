@@ -112,6 +112,34 @@ describe('core hooks', () => {
     expect(logs()).to.be.an('array');
   });
 
+  it('notify() with sync observers only: each hears the event even when one throws (logged), synchronously; a tracer and a promise observer go through tapable', async () => {
+    const { hooks } = hooksWith();
+    const log = captureLogger();
+    const seen: string[] = [];
+    hooks.bootEvent.tap('first', (e) => void seen.push(`first ${e.kind}`));
+    hooks.bootEvent.tap('broken', () => {
+      throw new Error('observer bug');
+    });
+    hooks.bootEvent.tap('last', (e) => void seen.push(`last ${e.kind}`));
+    const p = notify(hooks.bootEvent, { at: 1, source: 'tftp', kind: 'tftp.done', detail: {} }, log.logger);
+    expect(seen, 'called before notify returns').to.deep.equal(['first tftp.done', 'last tftp.done']);
+    await p;
+    const errors = log.lines().filter((l) => l.msg === 'a notification observer failed');
+    expect(errors.map((l) => l.tap)).to.deep.equal(['broken']);
+    // A tracer's interceptor must see the call: tapable's path.
+    const traced: string[] = [];
+    hooks.bootEvent.intercept({ call: (e) => void traced.push(e.kind) });
+    await notify(hooks.bootEvent, { at: 2, source: 'tftp', kind: 'tftp.start', detail: {} }, log.logger);
+    expect(traced).to.deep.equal(['tftp.start']);
+    // A promise observer is awaited by the returned promise.
+    const { hooks: h2 } = hooksWith();
+    let resolved = false;
+    h2.bootEvent.tap('sync', () => undefined);
+    h2.bootEvent.tapPromise('slow', () => new Promise<void>((r) => setTimeout(() => ((resolved = true), r()), 20)));
+    await notify(h2.bootEvent, { at: 3, source: 'tftp', kind: 'tftp.done', detail: {} }, log.logger);
+    expect(resolved).to.equal(true);
+  });
+
   it('isUsed() is false until something taps (the deadline interceptor does not count); a foreign interceptor counts', () => {
     const { hooks } = hooksWith();
     for (const name of Object.keys(hooks) as Array<keyof typeof hooks>) expect(hooks[name].isUsed(), name).to.equal(false);

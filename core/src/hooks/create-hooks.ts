@@ -110,10 +110,14 @@ export function createHooks(opts: HookOptions): PurebootHooks {
     // always be true and the hot paths could never skip a hook nobody tapped. A hook is used when it
     // has a tap, or an interceptor somebody else added (a tracer's `call` must still see calls).
     const ours = hook.interceptors.slice();
+    builtinInterceptors.set(hook, ours.length);
     hook.isUsed = () => hook.taps.length > 0 || hook.interceptors.some((i) => !ours.includes(i));
   }
   return Object.freeze(hooks);
 }
+
+/** Per hook, how many interceptors the core installed itself (more: somebody traces it). */
+const builtinInterceptors = new WeakMap<object, number>();
 
 interface TapLike {
   type: 'sync' | 'async' | 'promise';
@@ -192,8 +196,32 @@ function withDeadline<T>(run: () => Promise<T>, queue: DeadlineQueue, onTimeout:
  * logged, never thrown. The returned promise settles when every observer has finished (tests await it).
  */
 export function notify<T>(hook: AsyncParallelHook<[T]>, event: T, logger: Logger): Promise<void> {
-  if (!hook.isUsed()) return Promise.resolve();
+  if (!hook.isUsed()) return SETTLED;
+  const h = hook as unknown as InterceptableHook;
+  if (onlySyncObservers(h)) {
+    // Every observer is a sync tap and nobody intercepts: call them here, each on its own, without
+    // the promise and the compiled hook function tapable would build for every event (a boot
+    // request's http.script event, every TFTP transfer's). One that throws is logged, and the
+    // others still hear of the event (tapable's parallel hook skips the taps after a throwing one).
+    for (const tap of h.taps) {
+      try {
+        tap.fn(event);
+      } catch (err) {
+        logger.error({ err, tap: tap.name }, 'a notification observer failed');
+      }
+    }
+    return SETTLED;
+  }
   return hook.promise(event).catch((err: unknown) => {
     logger.error({ err }, 'a notification observer failed');
   });
+}
+
+const SETTLED: Promise<void> = Promise.resolve();
+
+function onlySyncObservers(h: InterceptableHook): boolean {
+  if (h.interceptors.length !== (builtinInterceptors.get(h) ?? -1)) return false;
+  const taps = h.taps;
+  for (let i = 0; i < taps.length; i++) if (taps[i].type !== 'sync') return false;
+  return true;
 }
