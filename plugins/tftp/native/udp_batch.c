@@ -104,6 +104,7 @@ typedef struct {
   napi_async_cleanup_hook_handle cleanup;
   int closing_handles;
   int in_batch;        /* JS is handling a batch (flush): its sends are staged on the ring */
+  int ring_tried;      /* the ring is set up on first use (a socket opened with uring, or ring()) */
   int ring_problem;    /* errno of the ring's setup, 0 when it came up */
   uint32_t submit_gen; /* which submission the staged datagrams belong to (bumped by each submit) */
 } state_t;
@@ -147,15 +148,19 @@ static void flush(void) {
   napi_get_global(env, &recv); /* MakeCallback wants an object as receiver */
   napi_create_uint32(env, st.count, &argv[0]);
   napi_create_uint32(env, (uint32_t)st.used, &argv[1]);
-  /* Reset first: nothing is read into the buffer while JS runs (reads happen only in on_epoll). */
   /* Sends are staged only when there are several datagrams to answer: one alone (a lock-step
    * transfer's ACK) is answered by a sendto at once, without waiting for the end of the callback. */
   st.in_batch = st.count > 1;
+  /* Nothing is read into the buffer while JS runs, but a submission made inside JS (a second send,
+   * sendMany, close, a full stage) may add error records: they go after the batch JS is reading, and
+   * move to the front once it returns. */
+  size_t batch = st.used;
   st.count = 0;
-  st.used = 0;
   napi_status s = napi_make_callback(env, st.async_context, recv, cb, 2, argv, &result);
   st.in_batch = 0;
   submit_staged(); /* the DATA this batch's ACKs called for: one system call for all of them */
+  st.used -= batch;
+  memmove(st.buf, st.buf + batch, st.used);
   if (s == napi_pending_exception) {
     napi_value exc;
     napi_get_and_clear_last_exception(env, &exc);
@@ -308,9 +313,17 @@ static void on_epoll(uv_poll_t *h, int status, int events) {
         if (s->immediate != (pass == 0)) continue;
         if (evs[i].events & EPOLLOUT) send_queue(s);
         if (!(evs[i].events & (EPOLLIN | EPOLLERR)) || s->dead) continue;
-        if (pass == 0 || !s->uring || s->reads_per_wake != 1 || k >= uring_recv_max()) {
+        if (pass == 0 || !s->uring || s->reads_per_wake != 1) {
+          /* read_socket() may flush (JS closes sockets, their fd numbers are reused): the collected
+           * fds are read first. */
+          read_collected(k);
+          k = 0;
           read_socket(id);
           continue;
+        }
+        if (k == uring_recv_max()) {
+          read_collected(k);
+          k = 0;
         }
         ring_ids[k] = id;
         ring_fds[k++] = s->fd;
@@ -407,7 +420,6 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   uv_check_start(&st.check, on_check);
   uv_unref((uv_handle_t *)&st.check);
   napi_add_async_cleanup_hook(env, on_env_cleanup, NULL, &st.cleanup);
-  st.ring_problem = uring_init();
   st.submit_gen = 1;
   st.started = 1;
   return NULL;
@@ -415,8 +427,15 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 
 /* ring() -> 1 when io_uring is in use for the sockets opened with it, else -errno: why not (its setup
  * failed, or it failed later and was given up: EIO). */
+static void ring_setup(void) {
+  if (st.ring_tried) return;
+  st.ring_tried = 1;
+  st.ring_problem = uring_init();
+}
+
 static napi_value js_ring(napi_env env, napi_callback_info info) {
   (void)info;
+  ring_setup();
   napi_value r;
   napi_create_int32(env, uring_ready() ? 1 : -(st.ring_problem ? st.ring_problem : EIO), &r);
   return r;
@@ -488,6 +507,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->reads_per_wake = reads;
   s->immediate = immediate;
   s->uring = use_ring;
+  if (use_ring) ring_setup();
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = s->id};
   if (epoll_ctl(st.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
     int e = errno;
@@ -544,6 +564,9 @@ static int has_staged(const sock_t *s) {
 
 /* A staged datagram the kernel did not take: a full send buffer queues a copy (sent in order once
  * the socket is writable, as after sendto); anything else loses it and JS hears of it (onError). */
+static sock_t *closing; /* js_close(): the socket whose staged datagram is submitted before its fd closes */
+static int closing_err;  /* ... and what became of it: returned by close(), as send() returns it */
+
 static void on_send_failed(uint32_t sock_id, int err, const void *data, size_t len, const struct sockaddr_in *to) {
   sock_t *s = by_id(sock_id);
   if (!s) return;
@@ -551,6 +574,10 @@ static void on_send_failed(uint32_t sock_id, int err, const void *data, size_t l
     int rc = enqueue(s, data, len, to);
     if (rc == 0) return;
     err = -rc;
+  }
+  if (s == closing) { /* a record would reach nobody: JS has already let go of the id */
+    closing_err = err;
+    return;
   }
   if (st.cap - st.used >= HEADER_BYTES) error_record(s, err, ERR_SEND);
 }
@@ -706,15 +733,21 @@ static napi_value js_pending(napi_env env, napi_callback_info info) {
   return r;
 }
 
-/* close(id): the socket is closed at once; queued datagrams are dropped; its records still in a
+/* close(id) -> 0, or -errno when its staged datagram was refused: the socket is closed at once; queued datagrams are dropped; its records still in a
  * batch are skipped by JS (their id is no longer open). */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   sock_t *s = argc ? lookup(env, argv[0]) : NULL;
-  if (s) remove_socket(s);
-  return NULL;
+  if (!s) return NULL;
+  closing = s;
+  closing_err = 0;
+  remove_socket(s);
+  closing = NULL;
+  napi_value r;
+  napi_create_int32(env, -closing_err, &r);
+  return r;
 }
 
 /* open sockets (tests: nothing leaks) */

@@ -42,6 +42,7 @@ static struct {
   unsigned char *slots;
   int receiving; /* uring_recv() is handing out results (its slots must stay mapped) */
   int give_up;   /* the ring failed while receiving was set: unmap once it ends */
+  int leak;      /* the ring failed with requests taken and not completed: their memory is never freed */
   ssize_t *send_results; /* per entry of one submission: its result, or PENDING while it has none */
   ssize_t *recv_results;
 } r = {.fd = -1};
@@ -50,8 +51,15 @@ static void unmap(void) {
   if (r.sqes) munmap(r.sqes, r.sqes_len);
   if (r.cq_ptr && r.cq_ptr != r.sq_ptr) munmap(r.cq_ptr, r.cq_len);
   if (r.sq_ptr) munmap(r.sq_ptr, r.sq_len);
-  if (r.slots) munmap(r.slots, (size_t)RECV_SLOTS * RECV_SLOT_BYTES);
   if (r.fd >= 0) close(r.fd);
+  if (r.leak) {
+    /* A request the kernel took and never completed may still write a source address into its entry
+     * or a datagram into its slot (an io-wq worker): that memory is left alone, once per process. */
+    memset(&r, 0, sizeof r);
+    r.fd = -1;
+    return;
+  }
+  if (r.slots) munmap(r.slots, (size_t)RECV_SLOTS * RECV_SLOT_BYTES);
   free(r.sends);
   free(r.recvs);
   free(r.send_results);
@@ -182,13 +190,11 @@ static int run(entry_t *es, ssize_t *results, unsigned n, uint8_t op, uint32_t f
   }
   __atomic_store_n(r.sq_tail, tail, __ATOMIC_RELEASE);
   unsigned submitted = 0, completed = 0;
-  while (completed < n) {
+  int err = 0;
+  while (completed < n && !err) {
     int rc = (int)syscall(__NR_io_uring_enter, r.fd, n - submitted, n - completed, IORING_ENTER_GETEVENTS, NULL, 0);
-    if (rc < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY) {
-      int err = errno;
-      *consumed = __atomic_load_n(r.sq_head, __ATOMIC_ACQUIRE) - start;
-      return err;
-    }
+    /* A failure still reaps what completed before it (a datagram read is not to be reported lost). */
+    if (rc < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY) err = errno;
     if (rc > 0) submitted += (unsigned)rc;
     unsigned head = *r.cq_head;
     unsigned ctail = __atomic_load_n(r.cq_tail, __ATOMIC_ACQUIRE);
@@ -201,8 +207,8 @@ static int run(entry_t *es, ssize_t *results, unsigned n, uint8_t op, uint32_t f
     }
     __atomic_store_n(r.cq_head, head, __ATOMIC_RELEASE);
   }
-  *consumed = n;
-  return 0;
+  *consumed = err ? __atomic_load_n(r.sq_head, __ATOMIC_ACQUIRE) - start : n;
+  return err;
 }
 
 void uring_submit_sends(uring_send_failed failed) {
@@ -230,6 +236,7 @@ void uring_submit_sends(uring_send_failed failed) {
       res = sendto(e->fd, e->iov.iov_base, e->iov.iov_len, MSG_DONTWAIT, (struct sockaddr *)&e->addr, sizeof e->addr) < 0 ? -errno : 0;
     } else if (res == PENDING) {
       res = -broken; /* taken and not completed: reported lost */
+      r.leak = 1;
     }
     if (res < 0) failed(e->sock_id, (int)-res, e->iov.iov_base, e->iov.iov_len, &e->addr);
   }
@@ -254,17 +261,26 @@ int uring_recv(const int *fds, uint32_t n, size_t maxlen, uring_received receive
   }
   unsigned consumed;
   int broken = run(r.recvs, r.recv_results, n, IORING_OP_RECVMSG, MSG_DONTWAIT | MSG_TRUNC, &consumed);
+  /* A broken ring takes no more submissions (its SQ still holds the entries it did not consume). */
+  if (broken) r.give_up = 1;
+  /* What the broken ring never took is read now, before received() runs JS, which may close these
+   * fds and have their numbers reused. */
+  for (uint32_t i = 0; i < n; i++) {
+    entry_t *e = &r.recvs[i];
+    if (r.recv_results[i] == PENDING && i >= consumed) {
+      socklen_t flen = sizeof e->addr;
+      ssize_t res = recvfrom(e->fd, e->iov.iov_base, maxlen, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&e->addr, &flen);
+      r.recv_results[i] = res < 0 ? -errno : res;
+    }
+  }
   /* received() may run JS (a full batch is flushed), whose sends use the ring meanwhile. */
   r.receiving = 1;
   for (uint32_t i = 0; i < n; i++) {
     entry_t *e = &r.recvs[i];
     ssize_t res = r.recv_results[i];
-    if (res == PENDING && i >= consumed) { /* the broken ring never took it: recvfrom */
-      socklen_t flen = sizeof e->addr;
-      res = recvfrom(e->fd, e->iov.iov_base, maxlen, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&e->addr, &flen);
-      if (res < 0) res = -errno;
-    } else if (res == PENDING) {
-      res = -broken;
+    if (res == PENDING) {
+      res = -broken; /* taken and not completed */
+      r.leak = 1;
     }
     if (res > (ssize_t)maxlen) res = (ssize_t)maxlen;
     received(i, res, e->iov.iov_base, &e->addr);

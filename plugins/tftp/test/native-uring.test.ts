@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import { NetLab, requireRoot, requireTools, skipOrFail, tsNodeArgs } from '@pure
 import { bindNativeUdp, nativeRingProblem, nativeUdp, nativeUdpProblem, type NativeUdpSocket } from '../src/transport/native-udp';
 
 const execFileP = promisify(execFile);
+const execFileSyncQuiet = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 const child = path.join(__dirname, 'support', 'native-ring.ts');
 
 interface RingRun {
@@ -163,6 +164,66 @@ describe('tftp: native transport on io_uring (uring.c)', function () {
     } finally {
       for (const s of socks) s.close();
     }
+  });
+
+  describe('cases a review found (each failed before its fix)', function () {
+    const faults = path.join(__dirname, 'support', 'native-ring-faults.ts');
+    let shim: string | undefined;
+    let shimDir: string | undefined;
+    interface FaultRun {
+      ring: string;
+      got: string[];
+      errors: string[];
+      cGot: number;
+      answers: number;
+    }
+    const runFault = async (mode: string, env: Record<string, string> = {}) =>
+      JSON.parse((await execFileP(process.execPath, [...tsNodeArgs(), faults, mode], { timeout: 30000, env: { ...process.env, ...env } })).stdout.trim().split('\n').pop()!) as FaultRun;
+    /** LD_PRELOAD shim (support/fail-enter.c) whose FAIL_ENTER-th io_uring_enter fails with EFAULT. */
+    const failEnter = (ctx: Mocha.Context) => {
+      requireTools(ctx, ['cc']);
+      if (!shim) {
+        shimDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-fail-enter-'));
+        shim = path.join(shimDir, 'fail-enter.so');
+        execFileSyncQuiet('cc', ['-shared', '-fPIC', '-O2', '-o', shim, path.join(__dirname, 'support', 'fail-enter.c'), '-ldl']);
+      }
+      return shim;
+    };
+    after(() => {
+      if (shimDir) fs.rmSync(shimDir, { recursive: true, force: true });
+    });
+
+    it('refusals reported while a batch is read do not overwrite it: every socket of the batch still gets its datagram', async () => {
+      const r = await runFault('errors');
+      expect(r.got).to.deep.equal(['0:hello0', '1:hello1', '2:hello2', '3:hello3']);
+      expect(r.errors).to.deep.equal(Array(6).fill('0:EINVAL'));
+    });
+
+    it('a datagram refused right before close() is reported, as with sendto', async () => {
+      expect((await runFault('close')).errors).to.deep.equal(['0:EINVAL', '1:EINVAL']);
+      expect((await runFault('close', { RING: '0' })).errors).to.deep.equal(['0:EINVAL', '1:EINVAL']);
+    });
+
+    it('sockets collected for a ring read are read before a flush can close them and reuse their fd numbers', async () => {
+      expect((await runFault('fd-reuse')).cGot).to.equal(1);
+    });
+
+    it('a ring read that fails: the rest is read with recvfrom before any receiver runs (fd reuse), and the ring is given up', async function () {
+      const r = await runFault('fd-reuse-late', { FAIL_ENTER: '1', LD_PRELOAD: failEnter(this) });
+      expect(r.cGot).to.equal(1);
+      expect(r.ring).to.equal('io_uring is not available (EIO)');
+    });
+
+    it('a ring read that fails: sends made while its results are handed out still go out (21 of 21 answers)', async function () {
+      const r = await runFault('answers', { FAIL_ENTER: '1', LD_PRELOAD: failEnter(this) });
+      expect(r.got).to.deep.equal(['big', 'again']);
+      expect(r.answers).to.equal(21);
+    });
+
+    it('a ring read that fails after the kernel took it: what completed is delivered, not reported lost', async function () {
+      const out = await execFileP(process.execPath, [...tsNodeArgs(), child, 'echo', '8', '1'], { timeout: 30000, env: { ...process.env, FAIL_ENTER: '1', SUBMIT_FIRST: '1', LD_PRELOAD: failEnter(this) } });
+      expect(parse(out.stdout)).to.deep.include({ answers: 8, inOrder: true, errors: [] });
+    });
   });
 
   it('where the kernel refuses io_uring (kernel.io_uring_disabled=2), sockets opened with ioUring still work, one call per datagram', async function () {

@@ -108,9 +108,9 @@ export class TftpServer {
     return this.native ? 'native' : 'dgram';
   }
 
-  /** Whether the native sockets batch their system calls on io_uring (after start). */
+  /** Whether the native sockets batch their system calls on io_uring (after start; false once a ring that failed was given up). */
   get ioUring(): boolean {
-    return this.ring;
+    return this.ring && nativeRingProblem() === undefined;
   }
 
   async start(): Promise<void> {

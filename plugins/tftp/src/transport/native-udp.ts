@@ -13,7 +13,8 @@ interface UdpBatchAddon {
   /** 0, or [datagrams lost, the first errno]. */
   sendMany(id: number, bufs: Buffer[], address: number, port: number): 0 | [number, number];
   pending(id: number): number;
-  close(id: number): void;
+  /** 0, or -errno: the datagram it had staged on io_uring was refused. */
+  close(id: number): number;
   openCount(): number;
   /** 1: io_uring is in use for sockets opened with `uring`; < 0: it is not (-errno). */
   ring(): number;
@@ -195,7 +196,8 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
       receiverIds[slot] = -1;
       receivers[slot] = undefined;
       errorReceivers[slot] = undefined;
-      a.close(id);
+      const rc = a.close(id);
+      if (rc < 0) o.onError(Object.assign(new Error(`a datagram from ${o.address}:${port} sent before close was refused (${errnoName(-rc)})`), { code: errnoName(-rc), errno: rc, syscall: 'sendto' }));
     },
   };
 }
