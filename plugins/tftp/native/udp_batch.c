@@ -104,7 +104,7 @@ typedef struct {
   napi_async_cleanup_hook_handle cleanup;
   int closing_handles;
   int in_batch;        /* JS is handling a batch (flush): its sends are staged on the ring */
-  int ring_tried;      /* the ring is set up on first use (a socket opened with uring, or ring()) */
+  int ring_tried;      /* ring_setup() ran */
   int ring_problem;    /* errno of the ring's setup, 0 when it came up */
   uint32_t submit_gen; /* which submission the staged datagrams belong to (bumped by each submit) */
 } state_t;
@@ -425,14 +425,15 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ring() -> 1 when io_uring is in use for the sockets opened with it, else -errno: why not (its setup
- * failed, or it failed later and was given up: EIO). */
+/* The ring is set up when it is first asked for (a socket opened with uring, or ring()). */
 static void ring_setup(void) {
   if (st.ring_tried) return;
   st.ring_tried = 1;
   st.ring_problem = uring_init();
 }
 
+/* ring() -> 1 when io_uring is in use for the sockets opened with it, else -errno: why not (its setup
+ * failed, or it failed later and was given up: EIO). */
 static napi_value js_ring(napi_env env, napi_callback_info info) {
   (void)info;
   ring_setup();
@@ -562,11 +563,12 @@ static int has_staged(const sock_t *s) {
   return s->staged_in == st.submit_gen && uring_staged() > 0;
 }
 
-/* A staged datagram the kernel did not take: a full send buffer queues a copy (sent in order once
- * the socket is writable, as after sendto); anything else loses it and JS hears of it (onError). */
 static sock_t *closing; /* js_close(): the socket whose staged datagram is submitted before its fd closes */
 static int closing_err;  /* ... and what became of it: returned by close(), as send() returns it */
 
+/* A staged datagram the kernel did not take: a full send buffer queues a copy (sent in order once
+ * the socket is writable, as after sendto); anything else loses it and JS hears of it (onError, or
+ * close()'s result when the socket is being closed). */
 static void on_send_failed(uint32_t sock_id, int err, const void *data, size_t len, const struct sockaddr_in *to) {
   sock_t *s = by_id(sock_id);
   if (!s) return;
@@ -733,8 +735,9 @@ static napi_value js_pending(napi_env env, napi_callback_info info) {
   return r;
 }
 
-/* close(id) -> 0, or -errno when its staged datagram was refused: the socket is closed at once; queued datagrams are dropped; its records still in a
- * batch are skipped by JS (their id is no longer open). */
+/* close(id) -> 0, or -errno when its staged datagram was refused: the socket is closed at once;
+ * queued datagrams are dropped; its records still in a batch are skipped by JS (their id is no longer
+ * open). */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];

@@ -148,6 +148,20 @@ unsigned uring_recv_max(void) {
   return RECV_SLOTS;
 }
 
+/* The entry's msghdr: one iovec, the address field as name (destination, or source when read). */
+static void point_msghdr(entry_t *e) {
+  memset(&e->mh, 0, sizeof e->mh);
+  e->mh.msg_name = &e->addr;
+  e->mh.msg_namelen = sizeof e->addr;
+  e->mh.msg_iov = &e->iov;
+  e->mh.msg_iovlen = 1;
+}
+
+/* A staged datagram sent without the ring: 0, or -errno. */
+static ssize_t send_now(const entry_t *e) {
+  return sendto(e->fd, e->iov.iov_base, e->iov.iov_len, MSG_DONTWAIT, (const struct sockaddr *)&e->addr, sizeof e->addr) < 0 ? -errno : 0;
+}
+
 int uring_stage_send(uint32_t sock_id, int fd, const void *data, size_t len, const struct sockaddr_in *to) {
   if (!uring_ready() || r.count >= r.entries || len > STAGE_BYTES - r.used) return -1;
   entry_t *e = &r.sends[r.count++];
@@ -157,11 +171,7 @@ int uring_stage_send(uint32_t sock_id, int fd, const void *data, size_t len, con
   r.used += (len + 7) & ~(size_t)7;
   if (r.used > STAGE_BYTES) r.used = STAGE_BYTES;
   e->addr = *to;
-  memset(&e->mh, 0, sizeof e->mh);
-  e->mh.msg_name = &e->addr;
-  e->mh.msg_namelen = sizeof e->addr;
-  e->mh.msg_iov = &e->iov;
-  e->mh.msg_iovlen = 1;
+  point_msghdr(e);
   e->sock_id = sock_id;
   e->fd = fd;
   return 0;
@@ -170,8 +180,8 @@ int uring_stage_send(uint32_t sock_id, int fd, const void *data, size_t len, con
 /*
  * Submit n prepared entries as one operation each (op, with flags) and wait for all their
  * completions; results[i] gets each one's result. 0, or the errno of a ring that failed under us:
- * then results[i] == PENDING marks the entries it never completed, and *consumed how many of the first it
- * took (those may still be in the kernel's hands; the rest never reached it).
+ * then results[i] == PENDING marks the entries it never completed, and *consumed how many of the
+ * first it took (those may still be in the kernel's hands; the rest never reached it).
  */
 static int run(entry_t *es, ssize_t *results, unsigned n, uint8_t op, uint32_t flags, unsigned *consumed) {
   unsigned tail = *r.sq_tail, mask = *r.sq_mask, start = tail;
@@ -220,7 +230,8 @@ void uring_submit_sends(uring_send_failed failed) {
      * against 5.9 us here); the ring pays from two on. (And a ring being given up sends no more.) */
     for (unsigned i = 0; i < n; i++) {
       entry_t *e = &r.sends[i];
-      if (sendto(e->fd, e->iov.iov_base, e->iov.iov_len, MSG_DONTWAIT, (struct sockaddr *)&e->addr, sizeof e->addr) < 0) failed(e->sock_id, errno, e->iov.iov_base, e->iov.iov_len, &e->addr);
+      ssize_t res = send_now(e);
+      if (res < 0) failed(e->sock_id, (int)-res, e->iov.iov_base, e->iov.iov_len, &e->addr);
     }
     r.used = 0;
     return;
@@ -233,7 +244,7 @@ void uring_submit_sends(uring_send_failed failed) {
     entry_t *e = &r.sends[i];
     ssize_t res = r.send_results[i];
     if (res == PENDING && i >= consumed) { /* the broken ring never took it: sendto */
-      res = sendto(e->fd, e->iov.iov_base, e->iov.iov_len, MSG_DONTWAIT, (struct sockaddr *)&e->addr, sizeof e->addr) < 0 ? -errno : 0;
+      res = send_now(e);
     } else if (res == PENDING) {
       res = -broken; /* taken and not completed: reported lost */
       r.leak = 1;
@@ -253,11 +264,7 @@ int uring_recv(const int *fds, uint32_t n, size_t maxlen, uring_received receive
     e->fd = fds[i];
     e->iov.iov_base = r.slots + (size_t)i * RECV_SLOT_BYTES;
     e->iov.iov_len = maxlen;
-    memset(&e->mh, 0, sizeof e->mh);
-    e->mh.msg_name = &e->addr;
-    e->mh.msg_namelen = sizeof e->addr;
-    e->mh.msg_iov = &e->iov;
-    e->mh.msg_iovlen = 1;
+    point_msghdr(e);
   }
   unsigned consumed;
   int broken = run(r.recvs, r.recv_results, n, IORING_OP_RECVMSG, MSG_DONTWAIT | MSG_TRUNC, &consumed);

@@ -46,7 +46,7 @@ export interface TftpOptions {
   quirks: QuirkRule[];
   /** The listener and transfer sockets: the batched native addon (`native`), Node's dgram (`dgram`), or native when it loads (`auto`). */
   transport: 'auto' | 'native' | 'dgram';
-  /** Native transport: the DATA a turn's ACKs call for go out together on io_uring (where the kernel allows it). */
+  /** Native transport: a turn's sends go out together, and transfer sockets readable at once are read together, on io_uring (where the kernel allows it). */
   ioUring: boolean;
 }
 

@@ -111,6 +111,12 @@ function errnoName(errno: number): string {
   return Object.entries(os.constants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
 }
 
+/** An Error as Node reports a failed system call: `what (ENAME)` with code, errno (negative), syscall. */
+function sysError(what: string, errno: number, syscall: string): Error {
+  const code = errnoName(errno);
+  return Object.assign(new Error(`${what} (${code})`), { code, errno: -errno, syscall });
+}
+
 function ipv4ToU32(address: string): number {
   const p = address.split('.');
   return ((+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3]) >>> 0;
@@ -159,8 +165,8 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   errorReceivers[slot] = (errno, send) =>
     o.onError(
       send
-        ? Object.assign(new Error(`a datagram from ${o.address}:${port} sent after its call (queued, or batched on io_uring) was refused (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'sendto' })
-        : Object.assign(new Error(`receive on ${o.address}:${port} failed (${errnoName(errno)})`), { code: errnoName(errno), errno: -errno, syscall: 'recvfrom' }),
+        ? sysError(`a datagram from ${o.address}:${port} sent after its call (queued, or batched on io_uring) was refused`, errno, 'sendto')
+        : sysError(`receive on ${o.address}:${port} failed`, errno, 'recvfrom'),
     );
   receivers[slot] = (buf, addr, srcPort) => {
     if (addr !== lastFromA || srcPort !== lastFromPort) {
@@ -177,13 +183,13 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
     send(buf, to) {
       if (closed) return;
       const rc = a.send(id, buf, addressOf(to), to.port);
-      if (rc < 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port} failed (${errnoName(-rc)})`), { code: errnoName(-rc), errno: rc, syscall: 'sendto' }));
+      if (rc < 0) o.onError(sysError(`send to ${to.address}:${to.port} failed`, -rc, 'sendto'));
       if (busyUs > 0) busyPoller.poke(busyUs);
     },
     sendMany(bufs, to) {
       if (closed || bufs.length === 0) return;
       const r = a.sendMany(id, bufs, addressOf(to), to.port);
-      if (r !== 0) o.onError(Object.assign(new Error(`send to ${to.address}:${to.port}: ${r[0]} of ${bufs.length} datagrams refused (${errnoName(r[1])})`), { code: errnoName(r[1]), errno: -r[1], syscall: 'sendmmsg' }));
+      if (r !== 0) o.onError(sysError(`send to ${to.address}:${to.port}: ${r[0]} of ${bufs.length} datagrams refused`, r[1], 'sendmmsg'));
       if (busyUs > 0) busyPoller.poke(busyUs);
     },
     // A datagram the kernel could not take at once is copied into the addon's queue, so no caller's
@@ -197,7 +203,7 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
       receivers[slot] = undefined;
       errorReceivers[slot] = undefined;
       const rc = a.close(id);
-      if (rc < 0) o.onError(Object.assign(new Error(`a datagram from ${o.address}:${port} sent before close was refused (${errnoName(-rc)})`), { code: errnoName(-rc), errno: rc, syscall: 'sendto' }));
+      if (rc < 0) o.onError(sysError(`a datagram from ${o.address}:${port} sent before close was refused`, -rc, 'sendto'));
     },
   };
 }
