@@ -37,17 +37,19 @@ export interface ScriptInput {
 }
 
 /** `sanboot` the first BIOS disk, `exit` to the UEFI boot manager, or decide at run time when unknown. */
-export function localBootLines(arch: string): string[] {
-  const platform = platformOf(arch);
-  if (platform === 'efi') {
-    // UEFI: leave iPXE; the firmware boot manager goes on with the next boot entry (the local disk).
-    return ['exit 0'];
-  }
-  if (platform === 'pcbios') {
-    // BIOS: boot the first hard disk's MBR without describing it to the OS as a SAN disk.
-    return ['sanboot --no-describe --drive 0x80 || exit 1'];
-  }
-  return ['iseq ${platform} efi && exit 0 ||', 'sanboot --no-describe --drive 0x80 || exit 1'];
+const LOCAL_BOOT: Record<'efi' | 'pcbios' | 'unknown', readonly string[]> = {
+  // UEFI: leave iPXE; the firmware boot manager goes on with the next boot entry (the local disk).
+  efi: ['exit 0'],
+  // BIOS: boot the first hard disk's MBR without describing it to the OS as a SAN disk.
+  pcbios: ['sanboot --no-describe --drive 0x80 || exit 1'],
+  unknown: ['iseq ${platform} efi && exit 0 ||', 'sanboot --no-describe --drive 0x80 || exit 1'],
+};
+
+/** The same lines as script text (with the final newline), built once. */
+const LOCAL_BOOT_TEXT = { efi: lines(LOCAL_BOOT.efi), pcbios: lines(LOCAL_BOOT.pcbios), unknown: lines(LOCAL_BOOT.unknown) };
+
+export function localBootLines(arch: string): readonly string[] {
+  return LOCAL_BOOT[platformOf(arch) ?? 'unknown'];
 }
 
 export function templateValues(input: ScriptInput, profile?: CompiledProfile): TemplateValues {
@@ -76,8 +78,9 @@ function assetUrl(rendered: string, baseUrl: string): string {
   return `${baseUrl}/api/v1/assets/${rendered.replace(/^\/+/, '')}`;
 }
 
-function header(input: ScriptInput, what: string): string[] {
-  return ['#!ipxe', `# PureBoot ${what} for ${input.mac} (${input.arch}), state ${input.state}`];
+/** The first two lines of every built-in script, with the newline after them. */
+function header(input: ScriptInput, what: string): string {
+  return `#!ipxe\n# PureBoot ${what} for ${input.mac} (${input.arch}), state ${input.state}\n`;
 }
 
 /** The install script of a profile (pending machines get it once; serving it moves them to installing). */
@@ -92,8 +95,7 @@ export function installScript(input: ScriptInput, profile: CompiledProfile): str
   const args = [...initrdArgs, cmdline, `pureboot.mac=${input.mac}`, `pureboot.callback=${input.callbackUrl()}`].filter(Boolean).join(' ');
   const name = ipxeInert(profile.name);
   const retries = input.installRetries;
-  return lines([
-    ...header(input, `install script (profile ${name})`),
+  return `${header(input, `install script (profile ${name})`)}${lines([
     `echo PureBoot: installing profile ${name} on ${input.mac}`,
     'set pb-attempt:int32 0',
     ':pb_fetch',
@@ -110,17 +112,18 @@ export function installScript(input: ScriptInput, profile: CompiledProfile): str
     ':pb_failed',
     `echo PureBoot: could not load the installer of profile ${name}: booting from local disk`,
     ...localBootLines(input.arch),
-  ]);
+  ])}`;
 }
 
+/** Most boots get this one (every active machine): one template, no line arrays. */
 export function localScript(input: ScriptInput, why: string): string {
-  return lines([...header(input, 'local boot script'), `echo PureBoot: ${input.mac} is ${input.state}${why}: booting from local disk`, ...localBootLines(input.arch)]);
+  const local = LOCAL_BOOT_TEXT[platformOf(input.arch) ?? 'unknown'];
+  return `${header(input, 'local boot script')}echo PureBoot: ${input.mac} is ${input.state}${why}: booting from local disk\n${local}`;
 }
 
 export function discoveryMenuScript(input: ScriptInput): string {
   const hy = hyphenMac(input.mac);
-  return lines([
-    ...header(input, 'discovery menu'),
+  return `${header(input, 'discovery menu')}${lines([
     `echo PureBoot: ${input.mac} (${input.arch}) is registered as discovered`,
     ':pb_menu',
     `menu PureBoot: ${input.mac} is discovered`,
@@ -137,14 +140,14 @@ export function discoveryMenuScript(input: ScriptInput): string {
     'goto pb_menu',
     ':pb_local',
     ...localBootLines(input.arch),
-  ]);
+  ])}`;
 }
 
 export function noProfileScript(input: ScriptInput): string {
   return localScript(input, ' but no profile matches it');
 }
 
-function lines(l: string[]): string {
+function lines(l: readonly string[]): string {
   return `${l.join('\n')}\n`;
 }
 
