@@ -127,11 +127,13 @@ export class BootFlow {
   private touch(node: Readonly<NodeRecord>, arch: string, machine: MachineInfo, now: number): Omit<NodePatch, 'state' | 'transition'> | undefined {
     let patch: Omit<NodePatch, 'state' | 'transition'> | undefined;
     if (arch !== 'unknown' && node.arch !== arch) (patch ??= {}).arch = arch;
+    // Each attribute by name (a loop over the keys made every read a megamorphic keyed load).
+    const stored = node.attributes;
     let attrs: Record<string, unknown> | undefined;
-    for (const k of ATTRIBUTE_KEYS) {
-      const v = machine[k];
-      if (v !== undefined && node.attributes[k] !== v) (attrs ??= {})[k] = v;
-    }
+    if (machine.ip !== undefined && stored.ip !== machine.ip) (attrs ??= {}).ip = machine.ip;
+    if (machine.uuid !== undefined && stored.uuid !== machine.uuid) (attrs ??= {}).uuid = machine.uuid;
+    if (machine.serial !== undefined && stored.serial !== machine.serial) (attrs ??= {}).serial = machine.serial;
+    if (machine.hostname !== undefined && stored.hostname !== machine.hostname) (attrs ??= {}).hostname = machine.hostname;
     if (attrs) (patch ??= {}).attributes = attrs;
     if (patch || now - node.lastSeen >= this.d.options.lastSeenIntervalMs) (patch ??= {}).lastSeen = now;
     return patch;
