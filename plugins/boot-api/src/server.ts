@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from '@pureboot/core';
 import { bearer, tokensEqual } from './auth';
 import { BootApiError, BootApiErrorCodes } from './errors';
-import { lazyChildLoggerFactory } from './request-logger';
+import { lazyRequestLoggers } from './request-logger';
 import type { BootApiOptions } from './options';
 
 declare module 'fastify' {
@@ -26,7 +26,6 @@ export function createApp(o: BootApiOptions, logger: Logger, tokenHolder: TokenH
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !o.requestLogs }),
-    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: o.bodyLimit,
     requestTimeout: o.requestTimeoutMs,
     keepAliveTimeout: o.keepAliveTimeoutMs,
@@ -34,6 +33,7 @@ export function createApp(o: BootApiOptions, logger: Logger, tokenHolder: TokenH
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
   });
+  lazyRequestLoggers(app);
   app.decorate('requireToken', async (request: FastifyRequest, reply: FastifyReply) => {
     const expected = tokenHolder.token;
     if (!expected) throw new BootApiError(BootApiErrorCodes.NOT_STARTED, 503, 'the boot API is not started yet');
@@ -69,15 +69,24 @@ export function clientAddress(request: FastifyRequest): string {
 
 const HOST_RE = /^(?:(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
+/** The last Host header that passed HOST_RE (machines of one site all send the same one). */
+let lastHost = { host: '', url: '' };
+
 /**
  * The base URL scripts use: `publicUrl` when configured, else `http://<Host header>` when that header
  * is a plain host[:port], else the local address the request came in on. A Host header with anything
  * else (spaces, `${`, `||` …) never reaches a script.
  */
 export function baseUrlFor(request: FastifyRequest, publicUrl: string | undefined): string {
-  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  if (publicUrl) return publicUrl.endsWith('/') ? publicUrl.replace(/\/+$/, '') : publicUrl;
   const host = request.headers.host;
-  if (host && HOST_RE.test(host)) return `http://${host}`;
+  if (host) {
+    if (host === lastHost.host) return lastHost.url;
+    if (HOST_RE.test(host)) {
+      lastHost = { host, url: `http://${host}` };
+      return lastHost.url;
+    }
+  }
   const local = (request.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
   const port = request.socket.localPort ?? 80;
   return local.includes(':') ? `http://[${local}]:${port}` : `http://${local}:${port}`;

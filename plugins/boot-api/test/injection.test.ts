@@ -83,11 +83,20 @@ describe('boot-api template safety: hostile values are refused at write or rende
   }
 
   it('a hostile Host header never reaches a script (the local address is used instead)', async () => {
-    const { app } = h;
-    for (const host of ['evil || shell', 'a b', '${x}.example', 'x#y']) {
+    // Without publicUrl (the harness sets one), scripts take their base URL from the Host header.
+    const own = await startHarness({ bootApi: { publicUrl: undefined } });
+    after(() => own.stop());
+    const { app } = own;
+    // Each after a good Host (the last good one is remembered): the good one is used, the hostile one never.
+    for (const [i, host] of ['evil || shell', 'a b', '${x}.example', 'x#y'].entries()) {
+      const good = `boot${i}.example:8080`;
+      const g = await app.inject({ method: 'GET', url: '/api/v1/ipxe/boot.ipxe', headers: { host: good } });
+      expect(g.body).to.include(`set pb-base http://${good}\n`);
       const r = await app.inject({ method: 'GET', url: '/api/v1/ipxe/boot.ipxe', headers: { host } });
       expect(r.statusCode).to.equal(200);
       expect(r.body).to.not.include(host);
+      expect(r.body).to.not.include(good);
+      expect(r.body).to.match(/^set pb-base http:\/\/127\.0\.0\.1:\d+$/m);
     }
   });
 
