@@ -11,15 +11,19 @@ const PLATFORMS = new Set<string>(['pcbios', 'efi']);
 /** buildarch → platform → the one `${buildarch}-${platform}` string (no new string per request). */
 const PAIRS = new Map([...BUILDARCHES].map((b) => [b, new Map([...PLATFORMS].map((p) => [p, `${b}-${p}`]))]));
 
-const PXE_NAMES: Record<string, string> = {
-  bios: 'i386-pcbios',
-  'uefi-ia32': 'i386-efi',
-  'uefi-x86_64': 'x86_64-efi',
-  'uefi-x86_64-http': 'x86_64-efi',
-  'uefi-arm32': 'arm32-efi',
-  'uefi-arm64': 'arm64-efi',
-  'uefi-arm64-http': 'arm64-efi',
-};
+/** A Map, not an object: a request's strings are looked up without being internalised first. */
+const PXE_NAMES = new Map([
+  ['bios', 'i386-pcbios'],
+  ['uefi-ia32', 'i386-efi'],
+  ['uefi-x86_64', 'x86_64-efi'],
+  ['uefi-x86_64-http', 'x86_64-efi'],
+  ['uefi-arm32', 'arm32-efi'],
+  ['uefi-arm64', 'arm64-efi'],
+  ['uefi-arm64-http', 'arm64-efi'],
+]);
+
+/** Every `${buildarch}-${platform}` pair, each its one string. */
+const ARCHES = new Map([...PAIRS.values()].flatMap((byPlatform) => [...byPlatform.values()].map((a) => [a, a] as const)));
 
 export interface ArchQuery {
   arch?: string;
@@ -33,9 +37,8 @@ export function normaliseArch(q: ArchQuery): string {
   const platform = q.platform?.toLowerCase();
   const buildarch = q.buildarch?.toLowerCase();
   if (arch) {
-    if (PXE_NAMES[arch]) return PXE_NAMES[arch];
-    const m = /^([a-z0-9_]+)-(pcbios|efi)$/.exec(arch);
-    if (m && BUILDARCHES.has(m[1])) return arch;
+    const named = ARCHES.get(arch) ?? PXE_NAMES.get(arch);
+    if (named) return named;
     const pair = platform ? PAIRS.get(arch)?.get(platform) : undefined;
     if (pair) return pair;
   }

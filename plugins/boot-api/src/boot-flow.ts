@@ -74,10 +74,25 @@ export function machineInfo(q: BootQuery, clientAddress: string): MachineInfo {
   const info: MachineInfo = {};
   const ip = q.ip && q.ip !== '0.0.0.0' && isIPv4(q.ip) ? q.ip : isIPv4(clientAddress) ? clientAddress : undefined;
   if (ip) info.ip = ip;
-  if (q.uuid && /^[0-9a-fA-F-]{32,36}$/.test(q.uuid)) info.uuid = q.uuid.toLowerCase();
+  const uuid = q.uuid ? smbiosUuid(q.uuid) : undefined;
+  if (uuid) info.uuid = uuid;
   if (q.serial) info.serial = q.serial;
   if (q.hostname) info.hostname = q.hostname;
   return info;
+}
+
+/** 32–36 hex digits and hyphens (iPXE's `${uuid}`), lower-cased; undefined for anything else. By character codes: every long-form boot request has one. */
+export function smbiosUuid(s: string): string | undefined {
+  const n = s.length;
+  if (n < 32 || n > 36) return undefined;
+  let upper = false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || c === 45) continue;
+    if (c >= 65 && c <= 70) upper = true;
+    else return undefined;
+  }
+  return upper ? s.toLowerCase() : s;
 }
 
 /**
