@@ -69,12 +69,17 @@ export interface BootFlowDeps {
 
 const ATTRIBUTE_KEYS = ['ip', 'uuid', 'serial', 'hostname'] as const;
 
-/** What the client told us about itself (only well-formed values are kept). */
-export function machineInfo(q: BootQuery, clientAddress: string): MachineInfo {
+/**
+ * What the client told us about itself (only well-formed values are kept). `stored` is what the
+ * machine's record holds: a value equal to it passed these checks when it was stored, and a machine
+ * sends the same values at every boot, so they are not checked again.
+ */
+export function machineInfo(q: BootQuery, clientAddress: string, stored: Readonly<Record<string, unknown>> = {}): MachineInfo {
   const info: MachineInfo = {};
-  const ip = q.ip && q.ip !== '0.0.0.0' && isIPv4(q.ip) ? q.ip : isIPv4(clientAddress) ? clientAddress : undefined;
+  const wellFormedIp = (v: string): boolean => v === stored.ip || (v !== '0.0.0.0' && isIPv4(v));
+  const ip = q.ip && wellFormedIp(q.ip) ? q.ip : wellFormedIp(clientAddress) ? clientAddress : undefined;
   if (ip) info.ip = ip;
-  const uuid = q.uuid ? smbiosUuid(q.uuid) : undefined;
+  const uuid = q.uuid && (q.uuid === stored.uuid ? q.uuid : smbiosUuid(q.uuid));
   if (uuid) info.uuid = uuid;
   if (q.serial) info.serial = q.serial;
   if (q.hostname) info.hostname = q.hostname;
@@ -160,10 +165,10 @@ export class BootFlow {
     if (!mac) throw new BootApiError(BootApiErrorCodes.INVALID_MAC, 400, `"${String(q.mac).slice(0, 40)}" is not a MAC address (aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff)`);
     const { nodeStore, lifecycle, clock } = this.d;
     const arch = normaliseArch(q);
-    const machine = machineInfo(q, client.address);
     const now = clock.now();
     // The record is only read here, unless a scriptRender tap gets it in its context: then a copy.
     let node: Readonly<NodeRecord> | undefined = nodeStore.peek && !this.d.hooks.scriptRender.isUsed() ? await nodeStore.peek(mac) : await nodeStore.get(mac);
+    const machine = machineInfo(q, client.address, node?.attributes);
     if (!node) {
       const attributes: Record<string, unknown> = {};
       for (const k of ATTRIBUTE_KEYS) if (machine[k] !== undefined) attributes[k] = machine[k];
