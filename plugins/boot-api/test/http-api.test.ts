@@ -74,6 +74,19 @@ describe('boot-api HTTP: auth, limits, OpenAPI, health, metrics', () => {
     expect(r.statusCode).to.equal(400);
   });
 
+  it('boot query variables: stored ones are limited to 128 characters (400), fixed-form ones are ignored unless well-formed', async () => {
+    const mac = '02-00-00-cc-00-01';
+    expect((await h.inject({ method: 'GET', url: `/boot/${mac}?serial=${'s'.repeat(129)}`, auth: false })).statusCode).to.equal(400);
+    expect((await h.inject({ method: 'GET', url: `/boot/${mac}?hostname=${'h'.repeat(129)}`, auth: false })).statusCode).to.equal(400);
+    const long = 'x'.repeat(4000);
+    const r = await h.inject({ method: 'GET', url: `/api/v1/boot?mac=${mac}&arch=${long}&buildarch=${long}&platform=${long}&uuid=${long}&ip=${long}&serial=${'s'.repeat(128)}`, auth: false });
+    expect(r.statusCode).to.equal(200);
+    expect(r.body).to.include(`(unknown), state discovered`);
+    const node = (await h.inject({ method: 'GET', url: `/api/v1/nodes/${mac}` })).json() as { arch?: string; attributes: Record<string, unknown> };
+    expect(node.arch).to.equal(undefined);
+    expect(node.attributes).to.deep.equal({ ip: '127.0.0.1', serial: 's'.repeat(128) });
+  });
+
   it('/health lists the plugins and storage; /metrics has boots by state and arch and script latency', async () => {
     const health = (await h.inject({ method: 'GET', url: '/health' })).json() as { status: string; plugins: Array<{ name: string; state: string }>; storage: { status: string } };
     expect(health.status).to.equal('ok');

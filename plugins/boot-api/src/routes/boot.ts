@@ -6,17 +6,24 @@ import { baseUrlFor, clientAddress } from '../server';
 import { WriteBatch } from '../write-batch';
 import { errorSchema, type RouteContext } from './context';
 
-const machineVar = (description: string) => ({ type: 'string', maxLength: 128, description });
+/** A value stored as the client sent it: limited in length. */
+const storedVar = (description: string) => ({ type: 'string', maxLength: 128, description });
+/**
+ * A value used only when it has one of a few fixed forms (checked in boot-flow and arch.ts), and
+ * ignored otherwise: it needs no length limit of its own (ajv's maxLength counts code points, a loop
+ * over the string on every boot request).
+ */
+const formVar = (description: string) => ({ type: 'string', description });
 
 /** What iPXE can tell about the machine besides its MAC (query variables of the boot endpoints). */
 const bootVariables = {
-  arch: machineVar('Architecture: iPXE buildarch (x86_64), buildarch-platform (x86_64-efi) or a PXE name (bios, uefi-x86_64)'),
-  buildarch: machineVar('iPXE ${buildarch}'),
-  platform: machineVar('iPXE ${platform} (pcbios, efi)'),
-  uuid: machineVar('SMBIOS UUID (${uuid})'),
-  serial: machineVar('SMBIOS serial (${serial})'),
-  hostname: machineVar('DHCP hostname (${hostname})'),
-  ip: machineVar('The client IPv4 address (${ip})'),
+  arch: formVar('Architecture: iPXE buildarch (x86_64), buildarch-platform (x86_64-efi) or a PXE name (bios, uefi-x86_64)'),
+  buildarch: formVar('iPXE ${buildarch}'),
+  platform: formVar('iPXE ${platform} (pcbios, efi)'),
+  uuid: formVar('SMBIOS UUID (${uuid}): 32-36 hex digits and hyphens'),
+  serial: storedVar('SMBIOS serial (${serial})'),
+  hostname: storedVar('DHCP hostname (${hostname})'),
+  ip: formVar('The client IPv4 address (${ip}), dotted quad'),
 };
 
 export const bootQuerySchema = {
