@@ -14,11 +14,14 @@
  * PureBoot runs from the compiled packages (dist/, built first), as installed; PB_BENCH_SOURCE=1 runs
  * the TypeScript sources.
  *
- * This machine's speed drifts by a third within a minute (shared host), so one long run per target
- * compares different machines. The targets are measured in ROUNDS interleaved rounds (each starting with another target); the table gives
- * medians. "vs bare" is the median of each round's ratio to that round's bare fastify at the same URL
- * (the same request line and query string, which fastify parses for any route); "vs bare /boot" is the
- * ratio to the bare route at the short URL, for every row.
+ * This machine's speed drifts by a third within a minute, and by a fifth between two runs a few seconds
+ * apart (shared host), so a ratio is only as good as the time between its two runs. Each round measures
+ * every target in a pair with its baseline, back to back (bare fastify at the same URL: the same request
+ * line and query string, which fastify parses for any route), baseline first in one round and second
+ * in the next, so a steady drift favours neither; the pairs' order rotates from round to round. "vs
+ * bare" is the median over the ROUNDS rounds of the target's rate over its pair's baseline rate; the
+ * other columns are medians of the target's runs; "vs bare /boot" is the ratio of the medians to the
+ * bare route at the short URL.
  *
  * Environment: PB_BENCH_STORAGE (storage-memory; or storage-file …), PB_BENCH_MACHINES (10000),
  * PB_BENCH_SECONDS (4, per round), PB_BENCH_ROUNDS (5), PB_BENCH_CONNECTIONS (32), PB_BENCH_THREADS (1).
@@ -116,8 +119,10 @@ interface Target {
   lua?: string;
   url?: string;
   runs: Array<Run>;
-  /** The bare fastify target at the same URL (itself for the bare rows). */
+  /** The bare fastify target at the same URL (undefined for the bare rows). */
   baseline?: Target;
+  /** Per round: this target's rate over its baseline's rate in the same pair of runs. */
+  ratios: number[];
 }
 
 async function prepare(name: string, base: string, pathTemplate: string, dir: string, note: string): Promise<Target> {
@@ -126,7 +131,7 @@ async function prepare(name: string, base: string, pathTemplate: string, dir: st
   const probe = await fetch(`${base}${pathTemplate.replace('{mac}', macOf(1, ':')).replace('{hy}', macOf(1, '-'))}`);
   const text = await probe.text();
   if (probe.status !== 200 || !text.startsWith('#!ipxe')) throw new Error(`${name}: probe answered ${probe.status}: ${text.slice(0, 200)}`);
-  const t: Target = { name, base, pathTemplate, note, runs: [], lua: rotating ? luaScript(dir, pathTemplate) : undefined, url: rotating ? base : `${base}${pathTemplate}` };
+  const t: Target = { name, base, pathTemplate, note, runs: [], ratios: [], lua: rotating ? luaScript(dir, pathTemplate) : undefined, url: rotating ? base : `${base}${pathTemplate}` };
   await wrk(t.url!, t.lua, WARMUP_SECONDS);
   return t;
 }
@@ -264,28 +269,36 @@ async function main(): Promise<void> {
     targets.push(await prepare('PureBoot /boot/MAC', pbBase, SHORT, dir, `${MACHINES} stored (${storage})`));
     const pbLong = await prepare('PureBoot /api/v1/boot?mac=', pbBase, LONG, dir, 'long form, iPXE variables');
     targets.push(pbLong);
-    bareLong.baseline = bareLong;
-    pbLong.baseline = bareLong;
+    for (const t of targets) if (t !== bareShort && t !== bareLong) t.baseline = t === pbLong ? bareLong : bareShort;
+    const measured = targets.filter((t) => t.baseline);
 
     for (let round = 1; round <= ROUNDS; round++) {
-      // Each round starts with another target: none always runs right after the static servers'
+      // Each round starts with another pair: none always runs right after the static servers'
       // connection-per-request load (thousands of sockets in TIME_WAIT), or always first.
-      for (let k = 0; k < targets.length; k++) {
-        const t = targets[(k + round - 1) % targets.length];
-        t.runs.push(await wrk(t.url!, t.lua, SECONDS));
+      const report: string[] = [];
+      for (let k = 0; k < measured.length; k++) {
+        const t = measured[(k + round - 1) % measured.length];
+        const base = t.baseline!;
+        const baseFirst = (round + k) % 2 === 0;
+        const first = await wrk((baseFirst ? base : t).url!, (baseFirst ? base : t).lua, SECONDS);
+        const second = await wrk((baseFirst ? t : base).url!, (baseFirst ? t : base).lua, SECONDS);
+        const [b, r] = baseFirst ? [first, second] : [second, first];
+        base.runs.push(b);
+        t.runs.push(r);
+        t.ratios.push(r.rps / b.rps);
+        report.push(`${t.name} ${r.rps.toFixed(0)}/${b.rps.toFixed(0)}`);
       }
-      process.stderr.write(`  round ${round}: ${targets.map((t) => `${t.name} ${t.runs[t.runs.length - 1].rps.toFixed(0)}`).join(', ')}\n`);
+      process.stderr.write(`  round ${round} (target/its bare run): ${report.join(', ')}\n`);
     }
     const bare = bareShort;
     for (const t of targets) {
-      const base = t.baseline ?? bare;
       const pick = (f: (r: Run) => number) => median(t.runs.map(f));
       rows.push({
         target: t.name,
         note: t.note,
         rps: pick((r) => r.rps),
-        ratio: median(t.runs.map((r, i) => r.rps / base.runs[i].rps)),
-        ratioShort: median(t.runs.map((r, i) => r.rps / bare.runs[i].rps)),
+        ratio: t.baseline ? median(t.ratios) : 1,
+        ratioShort: pick((r) => r.rps) / median(bare.runs.map((r) => r.rps)),
         p50: pick((r) => r.p50),
         p99: pick((r) => r.p99),
         max: Math.max(...t.runs.map((r) => r.max)),
@@ -295,7 +308,7 @@ async function main(): Promise<void> {
     }
 
     const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-    process.stdout.write(`\n## boot API: script requests/s and latency (wrk -t${THREADS} -c${CONNECTIONS}, medians of ${ROUNDS} interleaved ${SECONDS}s rounds; servers on CPU 0, wrk on CPU 1; load average ${load} at the end)\n\n${table(rows)}\n`);
+    process.stdout.write(`\n## boot API: script requests/s and latency (wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} rounds, each target ${SECONDS}s back to back with its bare baseline; servers on CPU 0, wrk on CPU 1; load average ${load} at the end)\n\n${table(rows)}\n`);
     const pb = rows.filter((r) => r.target.startsWith('PureBoot /'));
     process.stdout.write(
       `\nIssue 7 target (≥ 0.7× bare fastify at the same URL, p99 < 10 ms): ${pb.map((r) => `${r.target}: ${r.ratio.toFixed(2)}×, p99 ${r.p99.toFixed(2)} ms → ${r.ratio >= 0.7 && r.p99 < 10 ? 'met' : 'NOT met'}`).join('; ')}\n`,
