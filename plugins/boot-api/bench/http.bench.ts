@@ -280,8 +280,9 @@ async function main(): Promise<void> {
         const t = measured[(k + round - 1) % measured.length];
         const base = t.baseline!;
         const baseFirst = (round + k) % 2 === 0;
-        const first = await wrk((baseFirst ? base : t).url!, (baseFirst ? base : t).lua, SECONDS);
-        const second = await wrk((baseFirst ? t : base).url!, (baseFirst ? t : base).lua, SECONDS);
+        const order = baseFirst ? [base, t] : [t, base];
+        const first = await wrk(order[0].url!, order[0].lua, SECONDS);
+        const second = await wrk(order[1].url!, order[1].lua, SECONDS);
         const [b, r] = baseFirst ? [first, second] : [second, first];
         base.runs.push(b);
         t.runs.push(r);

@@ -4,7 +4,7 @@ import { callbackToken } from './auth';
 import type { Catalog, Selection } from './catalog';
 import { BootApiError, BootApiErrorCodes } from './errors';
 import type { NodeLifecycle } from './lifecycle';
-import { hyphenMac, normaliseMac } from './mac';
+import { hexClass, hyphenMac, normaliseMac } from './mac';
 import type { BootApiMetrics } from './metrics';
 import type { BootApiOptions } from './options';
 import { discoveryMenuScript, installScript, localScript, noProfileScript, type BuiltinKind, type MachineInfo, type ScriptInput } from './scripts';
@@ -76,8 +76,7 @@ const ATTRIBUTE_KEYS = ['ip', 'uuid', 'serial', 'hostname'] as const;
  */
 export function machineInfo(q: BootQuery, clientAddress: string, stored: Readonly<Record<string, unknown>> = {}): MachineInfo {
   const info: MachineInfo = {};
-  const wellFormedIp = (v: string): boolean => v === stored.ip || (v !== '0.0.0.0' && isIPv4(v));
-  const ip = q.ip && wellFormedIp(q.ip) ? q.ip : wellFormedIp(clientAddress) ? clientAddress : undefined;
+  const ip = q.ip && wellFormedIp(q.ip, stored.ip) ? q.ip : wellFormedIp(clientAddress, stored.ip) ? clientAddress : undefined;
   if (ip) info.ip = ip;
   const uuid = q.uuid && (q.uuid === stored.uuid ? q.uuid : smbiosUuid(q.uuid));
   if (uuid) info.uuid = uuid;
@@ -86,18 +85,24 @@ export function machineInfo(q: BootQuery, clientAddress: string, stored: Readonl
   return info;
 }
 
+/** An address a machine may be recorded with: the stored one, or any IPv4 address but 0.0.0.0. */
+function wellFormedIp(v: string, stored: unknown): boolean {
+  return v === stored || (v !== '0.0.0.0' && isIPv4(v));
+}
+
 /** 32–36 hex digits and hyphens (iPXE's `${uuid}`), lower-cased; undefined for anything else. By character codes: every long-form boot request has one. */
 export function smbiosUuid(s: string): string | undefined {
   const n = s.length;
   if (n < 32 || n > 36) return undefined;
-  let upper = false;
+  let seen = 0;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || c === 45) continue;
-    if (c >= 65 && c <= 70) upper = true;
-    else return undefined;
+    if (c === 45) continue;
+    const h = hexClass(c);
+    if (!h) return undefined;
+    seen |= h;
   }
-  return upper ? s.toLowerCase() : s;
+  return seen & 2 ? s.toLowerCase() : s;
 }
 
 /**

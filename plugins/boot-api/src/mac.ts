@@ -15,6 +15,9 @@ for (let c = 48; c <= 57; c++) HEX_CLASS[c] = 1;
 for (let c = 97; c <= 102; c++) HEX_CLASS[c] = 1;
 for (let c = 65; c <= 70; c++) HEX_CLASS[c] = 2;
 
+/** A hex digit's class by character code: 1 lower-case or a digit, 2 upper-case, 0 (or undefined) not hex. */
+export const hexClass = (code: number): number => HEX_CLASS[code];
+
 export function normaliseMac(input: unknown): string | undefined {
   if (typeof input !== 'string' || input.length > 17) return undefined;
   if (input.length === 17) return separatedMac(input);
