@@ -2,44 +2,32 @@ import { bootEventProblem, type StoredBootEvent } from '@pureboot/core';
 import { pageLimit } from './cursor';
 import { badRequest } from './errors';
 import { ChunkPool } from './chunk-pool';
+import { EventReader, StringTable, encodeEvent } from './event-codec';
 import { PackedTimeline, type Chunk } from './packed-timeline';
 
 /** One appended event, with what retention evicted to make room (for undo). */
 export interface EventChange {
   k: 'event';
   ev: StoredBootEvent;
-  /** The event as stored (see Packed). */
-  packed: Packed;
-  /** Chunks of packed events retention dropped to make room (PackedTimeline). */
+  /** Chunks of stored events retention dropped to make room (PackedTimeline). */
   evicted: Chunk[];
   prevSeq: number;
 }
 
 /**
- * A stored event is one string: the JSON of [seq, at, source, kind, detail] (the MAC is its list's
- * key). A full timeline is 200 events × every machine — two million for 10 000 machines — and as
- * objects (event, detail, its values) V8's major GC had to mark every one of them (a wrk run with 1.6
- * million events held showed a 77 ms p99). A string is one object that marking does not look
- * into, and a copy by construction; PackedTimeline keeps its bytes outside the heap. Reads parse it back.
+ * A stored event is a record of bytes (event-codec.ts: seq, at, source, kind, detail; the MAC is its
+ * list's key). A full timeline is 200 events × every machine — two million for 10 000 machines — and
+ * as objects (event, detail, its values) V8's major GC had to mark every one of them (a wrk run with
+ * 1.6 million events held showed a 77 ms p99). Records in PackedTimeline's chunks are outside the
+ * heap, and a copy by construction. Reads decode them.
  */
-type Packed = string;
-
-function pack(ev: StoredBootEvent): Packed {
-  return JSON.stringify([ev.seq, ev.at, ev.source, ev.kind, ev.detail]);
-}
-
-function unpack(mac: string, p: Packed): StoredBootEvent {
-  const [seq, at, source, kind, detail] = JSON.parse(p) as [number, number, string, string, Record<string, unknown>];
-  return { seq, mac, at, source, kind, detail };
-}
-
-const seqOf = (p: Packed): number => Number(p.slice(1, p.indexOf(',')));
-
 /** The boot timeline: per-machine append-only lists, each keeping its newest `retention` events. */
 export class EventLog {
-  private byMac = new Map<string, PackedTimeline>();
+  private byMac = new Map<string, PackedTimeline<StoredBootEvent>>();
   readonly pool = new ChunkPool();
   private seq = 0;
+  private readonly names = new StringTable();
+  private readonly write = (ev: StoredBootEvent, buf: Buffer, pos: number): number => encodeEvent(ev, buf, pos, this.names);
 
   constructor(
     private readonly sink: (c: EventChange) => void,
@@ -57,23 +45,28 @@ export class EventLog {
 
   all(): StoredBootEvent[] {
     const out: StoredBootEvent[] = [];
-    for (const [mac, list] of this.byMac) list.each((p) => void out.push(unpack(mac, p)));
+    let reader: EventReader | undefined;
+    for (const [mac, list] of this.byMac) {
+      list.each((bytes, pos) => {
+        reader = reader?.buf === bytes ? reader : new EventReader(bytes, this.names);
+        out.push(reader.read(mac, pos));
+      });
+    }
     return out.sort((a, b) => a.seq - b.seq);
   }
 
   /**
    * Store an event with its seq (the only mutation path; also used to replay journals). The stored
-   * form is serialized here, so later changes to `ev` reach nothing stored; the change handed to the
+   * form is written here, so later changes to `ev` reach nothing stored; the change handed to the
    * sink carries `ev` itself (storage-file serializes it before the operation returns).
    */
   put(ev: StoredBootEvent): void {
-    const packed = pack(ev);
     let list = this.byMac.get(ev.mac);
-    if (!list) this.byMac.set(ev.mac, (list = new PackedTimeline(this.retention, this.pool)));
-    const evicted = list.push(packed);
+    if (!list) this.byMac.set(ev.mac, (list = new PackedTimeline(this.retention, this.pool, this.write)));
+    const evicted = list.push(ev);
     const prevSeq = this.seq;
     this.seq = Math.max(this.seq, ev.seq);
-    this.sink({ k: 'event', ev, packed, evicted, prevSeq });
+    this.sink({ k: 'event', ev, evicted, prevSeq });
   }
 
   /** The change can no longer be undone: the chunks it dropped go back to the pool. */
@@ -82,8 +75,9 @@ export class EventLog {
   }
 
   undo(c: EventChange): void {
-    const list = this.byMac.get(c.ev.mac) ?? new PackedTimeline(this.retention, this.pool);
-    list.remove(c.packed, c.evicted);
+    const list = this.byMac.get(c.ev.mac) ?? new PackedTimeline(this.retention, this.pool, this.write);
+    const seq = c.ev.seq;
+    list.remove((bytes, pos) => new EventReader(bytes, this.names).seqAt(pos) === seq, c.evicted);
     if (list.empty) this.byMac.delete(c.ev.mac);
     else this.byMac.set(c.ev.mac, list);
     this.seq = c.prevSeq;
@@ -94,7 +88,7 @@ export class EventLog {
     if (problem) throw badRequest(problem);
     const ev: StoredBootEvent = { seq: this.seq + 1, mac: e.mac, at: e.at, source: e.source, kind: e.kind, detail: e.detail };
     this.put(ev);
-    // The stored form is a serialized copy: nothing the caller does to its detail or to the result
+    // The stored form is a copy: nothing the caller does to its detail or to the result
     // reaches the store.
     return { seq: ev.seq, mac: ev.mac, at: ev.at, source: ev.source, kind: ev.kind, detail: e.detail };
   }
@@ -105,9 +99,11 @@ export class EventLog {
     const limit = pageLimit(opts.limit, 1000, 1000);
     const after = opts.afterSeq ?? 0;
     const out: StoredBootEvent[] = [];
-    list.each((p) => {
-      if (seqOf(p) <= after) return true;
-      out.push(unpack(mac, p));
+    let reader: EventReader | undefined;
+    list.each((bytes, pos) => {
+      reader = reader?.buf === bytes ? reader : new EventReader(bytes, this.names);
+      if (reader.seqAt(pos) <= after) return true;
+      out.push(reader.read(mac, pos));
       return out.length < limit;
     });
     return out;

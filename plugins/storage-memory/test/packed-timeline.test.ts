@@ -1,13 +1,23 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import type { StoredBootEvent } from '@pureboot/core';
 import { ChunkPool } from '../src/chunk-pool';
+import { EventReader, StringTable, encodeEvent } from '../src/event-codec';
 import { StoreEngine } from '../src/engine';
 import { engineStores } from '../src/stores';
-import { PackedTimeline, type Chunk } from '../src/packed-timeline';
+import { PackedTimeline, type Chunk, type RecordWriter } from '../src/packed-timeline';
 
-const seen = (t: PackedTimeline): string[] => {
+/** Records that are strings, as UTF-8. */
+const text: RecordWriter<string> = (s, buf, pos) => {
+  const end = pos + Buffer.byteLength(s);
+  if (end <= buf.length) buf.write(s, pos);
+  return end;
+};
+const textAt = (bytes: Buffer, pos: number): string => bytes.toString('utf8', pos, pos + bytes.readUInt32LE(pos - 4));
+
+const seen = (t: PackedTimeline<string>): string[] => {
   const out: string[] = [];
-  t.each((p) => void out.push(p));
+  t.each((bytes, pos) => void out.push(textAt(bytes, pos)));
   return out;
 };
 
@@ -20,7 +30,7 @@ describe('storage-memory PackedTimeline (one machine’s events in off-heap chun
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 8, max: 300 }), fc.integer({ min: 4, max: 300 }), fc.array(op, { maxLength: 300 }), (retention, chunkBytes, smallBytes, ops) => {
         const pool = new ChunkPool(chunkBytes, 3 * chunkBytes, smallBytes);
-        const t = new PackedTimeline(retention, pool);
+        const t = new PackedTimeline(retention, pool, text);
         const model: string[][] = [[]];
         const undo: Array<{ packed: string; dropped: Chunk[] }> = [];
         let n = 0;
@@ -31,7 +41,7 @@ describe('storage-memory PackedTimeline (one machine’s events in off-heap chun
             model.push([...model[model.length - 1], packed].slice(-retention));
           } else if (undo.length > 0) {
             const u = undo.pop()!;
-            t.remove(u.packed, u.dropped);
+            t.remove((bytes, pos) => textAt(bytes, pos) === u.packed, u.dropped);
             model.pop();
           }
           const want = model[model.length - 1];
@@ -51,19 +61,23 @@ describe('storage-memory PackedTimeline (one machine’s events in off-heap chun
     );
   });
 
-  it('holds a full timeline of 200 boot-script events in 9 buffers, and stops a read early', () => {
-    const t = new PackedTimeline(200, new ChunkPool());
+  it('holds a full timeline of 200 boot-script events in 5 buffers, and stops a read early', () => {
+    const names = new StringTable();
+    const t = new PackedTimeline<StoredBootEvent>(200, new ChunkPool(), (ev, bytes, pos) => encodeEvent(ev, bytes, pos, names));
     const detail = { state: 'active', arch: 'x86_64-efi', kind: 'local', bytes: 229, durationMs: 0.02, address: '198.18.0.10' };
-    for (let i = 1; i <= 1000; i++) t.push(`[${i},1796000000000,"http","http.script",${JSON.stringify(detail)}]`);
+    for (let i = 1; i <= 1000; i++) t.push({ seq: i, mac: '02:00:00:00:00:01', at: 1796000000000, source: 'http', kind: 'http.script', detail });
     const inner = t as unknown as { sealed: unknown[]; cur?: Buffer };
     const held = [...inner.sealed, ...(inner.cur ? [inner.cur] : [])];
-    expect(held.length).to.be.within(7, 9); // 29 such events fit in 4 KiB, plus up to a chunk of extras
-    expect(seen(t).map((p) => JSON.parse(p)[0])).to.deep.equal(Array.from({ length: 200 }, (_, i) => 801 + i));
-    const small = new PackedTimeline(200, new ChunkPool());
+    expect(held.length).to.be.within(4, 5); // 59 such events (69 bytes each) fit in 4 KiB, plus up to a chunk of extras
+    const events: StoredBootEvent[] = [];
+    t.each((bytes, pos) => void events.push(new EventReader(bytes, names).read('02:00:00:00:00:01', pos)));
+    expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: 200 }, (_, i) => 801 + i));
+    expect(events[199]).to.deep.equal({ seq: 1000, mac: '02:00:00:00:00:01', at: 1796000000000, source: 'http', kind: 'http.script', detail });
+    const small = new PackedTimeline(200, new ChunkPool(), text);
     for (let i = 1; i <= 1000; i++) small.push(`[${i}]`);
     expect(seen(small)).to.deep.equal(Array.from({ length: 200 }, (_, i) => `[${801 + i}]`));
     const firstThree: string[] = [];
-    small.each((p) => firstThree.push(p) < 3);
+    small.each((bytes, pos) => firstThree.push(textAt(bytes, pos)) < 3);
     expect(firstThree).to.deep.equal(['[801]', '[802]', '[803]']);
   });
 });
@@ -85,8 +99,8 @@ describe('storage-memory boot events: chunks are reused once final', () => {
     const { bootEvents } = engineStores(engine);
     for (let i = 0; i < 20000; i++) await bootEvents.append(event(`02:00:00:00:00:0${i % 10}`, i));
     const pool = engine.events.pool;
-    // 200 events of ~120 bytes: 6–8 chunks per machine; without reuse it would be ~600 chunks.
-    expect(pool.inUse).to.be.within(60, 90);
+    // 200 events of 53 bytes: 3–4 chunks per machine; without reuse it would be ~260 chunks.
+    expect(pool.inUse).to.be.within(30, 40);
     expect((await bootEvents.list('02:00:00:00:00:03')).map((e) => e.detail.n)).to.deep.equal(Array.from({ length: 200 }, (_, k) => 18003 + 10 * k));
   });
 
