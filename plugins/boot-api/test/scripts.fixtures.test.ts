@@ -63,4 +63,30 @@ describe('boot-api scripts: state × architecture × profile kind (fixture files
       }
     }
   }
+
+  it('one machine moved through every state and architecture gets each fixture’s script, twice in a row (local scripts are kept per MAC)', async () => {
+    const mac = '52:54:00:00:ff:01';
+    const fixtureFor = (state: string, arch: string): string => {
+      const n = NODE_STATES.indexOf(state as (typeof NODE_STATES)[number]) * ARCHES.length * KINDS.length + ARCHES.indexOf(arch) * KINDS.length + 1;
+      const theirs = `52:54:00:00:00:${n.toString(16).padStart(2, '0')}`;
+      return fs.readFileSync(path.join(FIXTURES, `${state}.${arch}.kernel.ipxe`), 'utf8').split(theirs).join(mac).split(theirs.replace(/:/g, '-')).join(mac.replace(/:/g, '-'));
+    };
+    const boot = async (arch: string): Promise<string> => {
+      const r = await h.inject({ method: 'GET', url: `/api/v1/boot?mac=${mac}&arch=${arch}`, auth: false });
+      expect(r.statusCode, r.body).to.equal(200);
+      return r.body;
+    };
+    let checked = 0;
+    for (const arch of [...ARCHES, ...ARCHES.slice().reverse()]) {
+      for (const state of ['active', 'installing', 'failed', 'retired', 'discovered', 'installed'] as const) {
+        await h.k.services.nodeStore.delete(mac);
+        expect((await h.k.services.nodeStore.create({ mac, state, arch, labels: { kind: 'kernel', hostname: 'web-01' }, now: h.clock.now() })).ok).to.equal(true);
+        expect(await boot(arch), `${state} / ${arch}`).to.equal(fixtureFor(state, arch));
+        // installed → active on its first local boot: the next script is the active one.
+        expect(await boot(arch), `${state} / ${arch}, again`).to.equal(fixtureFor(state === 'installed' ? 'active' : state, arch));
+        checked += 2;
+      }
+    }
+    expect(checked).to.equal(72);
+  });
 });

@@ -141,11 +141,43 @@ function writeValue(buf: Uint8Array, pos: number, v: unknown, names: StringTable
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/**
+ * Strings by the place they have in a record: the events of one kind have the same keys in the
+ * same order, mostly the same values there (a state, an architecture, a kind), and the for-in hands
+ * out the same key strings each time. A string equal to the one last written at its place reuses
+ * that one's number without the table's Map lookup (and without hashing a string new to V8).
+ * Places: source, kind, then a key and a value for each of the detail's first 15 fields.
+ */
+const SLOTS = 32;
+const slotString: Array<string | undefined> = new Array<string | undefined>(SLOTS).fill(undefined);
+const slotId = new Int32Array(SLOTS);
+let slotTable: StringTable | undefined;
+
+function writeSlotString(buf: Uint8Array, pos: number, s: string, slot: number, names: StringTable): number {
+  if (slot >= SLOTS) return writeString(buf, pos, s, names);
+  if (slotTable !== names) {
+    slotString.fill(undefined);
+    slotTable = names;
+  }
+  let id: number;
+  if (slotString[slot] === s) id = slotId[slot];
+  else {
+    id = names.id(s);
+    if (id < 0) return writeString(buf, pos, s, names);
+    slotString[slot] = s;
+    slotId[slot] = id;
+  }
+  buf[pos] = NAME;
+  buf[pos + 1] = id;
+  buf[pos + 2] = id >> 8;
+  return pos + 3;
+}
+
 export function encodeEvent(ev: StoredBootEvent, buf: Uint8Array, start: number, names: StringTable): number {
   let pos = writeNumber(buf, start, ev.seq);
   pos = writeNumber(buf, pos, ev.at);
-  pos = writeString(buf, pos, ev.source, names);
-  pos = writeString(buf, pos, ev.kind, names);
+  pos = writeSlotString(buf, pos, ev.source, 0, names);
+  pos = writeSlotString(buf, pos, ev.kind, 1, names);
   const d = ev.detail as Record<string, unknown> & { toJSON?: unknown };
   if (Object.getPrototypeOf(d) !== Object.prototype || typeof d.toJSON === 'function') {
     buf[pos] = WHOLE;
@@ -153,11 +185,14 @@ export function encodeEvent(ev: StoredBootEvent, buf: Uint8Array, start: number,
   }
   // for-in with the own-property check: V8 reads each value through the object's enum cache, where
   // Object.keys and d[k] make every read a megamorphic keyed load. Same keys, same order as JSON.
+  let slot = 2;
   for (const k in d) {
     if (!hasOwn.call(d, k)) continue;
     if (pos > buf.length) return pos;
-    const keyEnd = writeString(buf, pos, k, names);
-    const end = writeValue(buf, keyEnd, d[k], names);
+    const keyEnd = writeSlotString(buf, pos, k, slot, names);
+    const v = d[k];
+    const end = typeof v === 'string' ? writeSlotString(buf, keyEnd, v, slot + 1, names) : writeValue(buf, keyEnd, v, names);
+    slot += 2;
     if (end >= 0) pos = end;
   }
   buf[pos] = END;
