@@ -88,9 +88,10 @@ export class EventLog {
     if (problem) throw badRequest(problem);
     const ev: StoredBootEvent = { seq: this.seq + 1, mac: e.mac, at: e.at, source: e.source, kind: e.kind, detail: e.detail };
     this.put(ev);
-    // The stored form is a copy: nothing the caller does to its detail or to the result
-    // reaches the store.
-    return { seq: ev.seq, mac: ev.mac, at: ev.at, source: ev.source, kind: ev.kind, detail: e.detail };
+    // The stored form is a copy (bytes): nothing the caller does to its detail or to the result
+    // reaches the store, so the result is `ev` itself (the change the sink got has serialized it,
+    // or undone it, before the operation returns).
+    return ev;
   }
 
   list(mac: string, opts: { afterSeq?: number; limit?: number } = {}): StoredBootEvent[] {
