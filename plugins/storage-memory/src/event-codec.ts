@@ -1,4 +1,5 @@
 import type { StoredBootEvent } from '@pureboot/core';
+import type { StringTable } from './string-table';
 
 /**
  * A stored boot event as bytes, written straight into a timeline chunk (packed-timeline.ts): seq, at,
@@ -6,23 +7,24 @@ import type { StoredBootEvent } from '@pureboot/core';
  * UTF-8 were 8.5k of a boot request's 116k instructions (callgrind, bench:http's long form); this
  * writes the same values for about a quarter of that and reads back what JSON would have: the same
  * keys in the same order, `undefined` and functions left out, NaN and ±Infinity as null, nested
- * objects and arrays (and anything with `toJSON`) through JSON.
+ * objects and arrays through JSON, `toJSON` called with the field's name.
  *
  * Layout: a value is a tag byte and its bytes.
  *   INT     int32, 4 bytes LE        F64   float64, 8 bytes LE
- *   NAME    u16 LE: a string of the codec's StringTable
+ *   NAME    u16 LE: a string of the log's StringTable (string-table.ts)
  *   ASCII   u8 length, the bytes     JSON  u32 length, the UTF-8 of JSON.stringify(value)
+ *   FIELD   like JSON, of `{ [key]: value }` for a value with toJSON (its result may be left out)
  *   NULL / TRUE / FALSE              END   closes the detail's fields
  * A record: seq, at, source, kind, then either the detail's fields (key, value) up to END, or — a
- * detail that is not a plain object, or has `toJSON` — one JSON value for all of it. Keys and most
- * values repeat from event to event (field names, states, architectures, kinds, a machine's
- * address), so short strings are numbered in a table the first time they are stored (up to 65 536 of
- * them) and stored as their number: a Map lookup, where copying a string costs V8 a few dozen
- * instructions per character. Others are ASCII bytes, or — not ASCII, or longer than 255 — JSON,
- * which also keeps lone surrogates intact (UTF-8 would replace them).
+ * detail that is not a plain object, or has `toJSON` — one JSON value for all of it (null where JSON
+ * gives nothing). Strings with a number in the table are stored as it: a Map lookup, where copying a
+ * string costs V8 a few dozen instructions per character. Others are ASCII bytes, or — not ASCII, or
+ * longer than 255 — JSON, which also keeps lone surrogates intact (UTF-8 would replace them).
  *
  * `encodeEvent` writes from `pos` and returns the end. When the record does not fit, the end is past
- * `buf.length`: typed-array writes out of range do nothing, so the caller just tries a bigger buffer.
+ * `buf.length`: typed-array writes out of range do nothing, so the caller tries a bigger buffer, and
+ * the detail is read again (plain data, as boot events are, reads the same; a getter or toJSON with
+ * side effects would run more than once).
  */
 const INT = 1;
 const F64 = 2;
@@ -34,6 +36,7 @@ const FALSE = 7;
 const END = 8;
 const WHOLE = 9;
 const NAME = 10;
+const FIELD = 11;
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
@@ -70,31 +73,9 @@ function writeJson(buf: Uint8Array, pos: number, json: string): number {
   return end;
 }
 
-/** Short strings by number (NAME), for one EventLog's records. */
-export class StringTable {
-  private readonly ids = new Map<string, number>();
-  readonly strings: string[] = [];
-
-  constructor(
-    private readonly capacity = 65536,
-    private readonly maxLength = 64,
-  ) {}
-
-  /** The string's number, given on first sight; -1 when the table is full or the string too long. */
-  id(s: string): number {
-    const id = this.ids.get(s);
-    if (id !== undefined) return id;
-    if (this.strings.length >= this.capacity || s.length > this.maxLength) return -1;
-    // A copy of its own: the string may be a slice of a request's URL, which it would keep alive.
-    const own = JSON.parse(JSON.stringify(s)) as string;
-    this.ids.set(own, this.strings.length);
-    this.strings.push(own);
-    return this.strings.length - 1;
-  }
-}
-
-function writeString(buf: Uint8Array, pos: number, s: string, names: StringTable): number {
-  const id = names.id(s);
+/** A string, by its number at place `slot` of the record where it has one. */
+function writeString(buf: Uint8Array, pos: number, s: string, slot: number, names: StringTable): number {
+  const id = names.slotted(s, slot);
   if (id >= 0) {
     buf[pos] = NAME;
     buf[pos + 1] = id;
@@ -116,24 +97,33 @@ function writeString(buf: Uint8Array, pos: number, s: string, names: StringTable
   return writeJson(buf, pos, JSON.stringify(s));
 }
 
-/** A detail field's value, or -1 for one JSON leaves out of an object (undefined, a function, a symbol). */
-function writeValue(buf: Uint8Array, pos: number, v: unknown, names: StringTable): number {
+/**
+ * A detail field's value (key `k`, at place `slot`), or -1 for one JSON leaves out of an object
+ * (undefined, a function, a symbol, a toJSON that gives one of those).
+ */
+function writeValue(buf: Uint8Array, pos: number, k: string, v: unknown, slot: number, names: StringTable): number {
   switch (typeof v) {
     case 'string':
-      return writeString(buf, pos, v, names);
+      return writeString(buf, pos, v, slot, names);
     case 'number':
       return writeNumber(buf, pos, v);
     case 'boolean':
       buf[pos] = v ? TRUE : FALSE;
       return pos + 1;
     case 'object':
+    case 'bigint': {
       if (v === null) {
         buf[pos] = NULL;
         return pos + 1;
       }
-      return writeJson(buf, pos, JSON.stringify(v));
-    case 'bigint':
-      return writeJson(buf, pos, JSON.stringify(v)); // throws, as JSON.stringify of the event would
+      // JSON.stringify throws for a BigInt, as it did for the whole event.
+      if (typeof (v as { toJSON?: unknown }).toJSON !== 'function') return writeJson(buf, pos, JSON.stringify(v));
+      const json = JSON.stringify({ [k]: v });
+      if (json === '{}') return -1;
+      const end = writeJson(buf, pos, json);
+      if (end <= buf.length) buf[pos] = FIELD;
+      return end;
+    }
     default:
       return -1;
   }
@@ -141,47 +131,21 @@ function writeValue(buf: Uint8Array, pos: number, v: unknown, names: StringTable
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/**
- * Strings by the place they have in a record: the events of one kind have the same keys in the
- * same order, mostly the same values there (a state, an architecture, a kind), and the for-in hands
- * out the same key strings each time. A string equal to the one last written at its place reuses
- * that one's number without the table's Map lookup (and without hashing a string new to V8).
- * Places: source, kind, then a key and a value for each of the detail's first 15 fields.
- */
-const SLOTS = 32;
-const slotString: Array<string | undefined> = new Array<string | undefined>(SLOTS).fill(undefined);
-const slotId = new Int32Array(SLOTS);
-let slotTable: StringTable | undefined;
-
-function writeSlotString(buf: Uint8Array, pos: number, s: string, slot: number, names: StringTable): number {
-  if (slot >= SLOTS) return writeString(buf, pos, s, names);
-  if (slotTable !== names) {
-    slotString.fill(undefined);
-    slotTable = names;
-  }
-  let id: number;
-  if (slotString[slot] === s) id = slotId[slot];
-  else {
-    id = names.id(s);
-    if (id < 0) return writeString(buf, pos, s, names);
-    slotString[slot] = s;
-    slotId[slot] = id;
-  }
-  buf[pos] = NAME;
-  buf[pos + 1] = id;
-  buf[pos + 2] = id >> 8;
-  return pos + 3;
-}
-
 export function encodeEvent(ev: StoredBootEvent, buf: Uint8Array, start: number, names: StringTable): number {
   let pos = writeNumber(buf, start, ev.seq);
   pos = writeNumber(buf, pos, ev.at);
-  pos = writeSlotString(buf, pos, ev.source, 0, names);
-  pos = writeSlotString(buf, pos, ev.kind, 1, names);
-  const d = ev.detail as Record<string, unknown> & { toJSON?: unknown };
-  if (Object.getPrototypeOf(d) !== Object.prototype || typeof d.toJSON === 'function') {
+  pos = writeString(buf, pos, ev.source, 0, names);
+  pos = writeString(buf, pos, ev.kind, 1, names);
+  const d = ev.detail as (Record<string, unknown> & { toJSON?: unknown }) | null | undefined;
+  if (d === null || typeof d !== 'object' || Object.getPrototypeOf(d) !== Object.prototype || typeof d.toJSON === 'function') {
+    // Not plain data: what JSON made of it, null for nothing (a journal replays such details).
     buf[pos] = WHOLE;
-    return writeJson(buf, pos + 1, JSON.stringify(d));
+    const json = JSON.stringify(d);
+    if (json === undefined) {
+      buf[pos + 1] = NULL;
+      return pos + 2;
+    }
+    return writeJson(buf, pos + 1, json);
   }
   // for-in with the own-property check: V8 reads each value through the object's enum cache, where
   // Object.keys and d[k] make every read a megamorphic keyed load. Same keys, same order as JSON.
@@ -189,9 +153,8 @@ export function encodeEvent(ev: StoredBootEvent, buf: Uint8Array, start: number,
   for (const k in d) {
     if (!hasOwn.call(d, k)) continue;
     if (pos > buf.length) return pos;
-    const keyEnd = writeSlotString(buf, pos, k, slot, names);
-    const v = d[k];
-    const end = typeof v === 'string' ? writeSlotString(buf, keyEnd, v, slot + 1, names) : writeValue(buf, keyEnd, v, names);
+    const keyEnd = writeString(buf, pos, k, slot, names);
+    const end = writeValue(buf, keyEnd, k, d[k], slot + 1, names);
     slot += 2;
     if (end >= 0) pos = end;
   }
@@ -237,6 +200,12 @@ export class EventReader {
         const v: unknown = JSON.parse(b.toString('utf8', this.pos + 4, this.pos + 4 + n));
         this.pos += 4 + n;
         return v;
+      }
+      case FIELD: {
+        const n = b.readUInt32LE(this.pos);
+        const v = JSON.parse(b.toString('utf8', this.pos + 4, this.pos + 4 + n)) as Record<string, unknown>;
+        this.pos += 4 + n;
+        return Object.values(v)[0];
       }
       case NULL:
         return null;

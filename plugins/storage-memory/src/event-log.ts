@@ -2,7 +2,8 @@ import { bootEventProblem, type StoredBootEvent } from '@pureboot/core';
 import { pageLimit } from './cursor';
 import { badRequest } from './errors';
 import { ChunkPool } from './chunk-pool';
-import { EventReader, StringTable, encodeEvent } from './event-codec';
+import { EventReader, encodeEvent } from './event-codec';
+import { StringTable } from './string-table';
 import { PackedTimeline, type Chunk } from './packed-timeline';
 
 /** One appended event, with what retention evicted to make room (for undo). */
@@ -61,9 +62,11 @@ export class EventLog {
    * sink carries `ev` itself (storage-file serializes it before the operation returns).
    */
   put(ev: StoredBootEvent): void {
-    let list = this.byMac.get(ev.mac);
-    if (!list) this.byMac.set(ev.mac, (list = new PackedTimeline(this.retention, this.pool, this.write)));
+    const known = this.byMac.get(ev.mac);
+    const list = known ?? new PackedTimeline(this.retention, this.pool, this.write);
+    // A detail JSON cannot write (a BigInt, a cycle) throws here, before anything is stored.
     const evicted = list.push(ev);
+    if (!known) this.byMac.set(ev.mac, list);
     const prevSeq = this.seq;
     this.seq = Math.max(this.seq, ev.seq);
     this.sink({ k: 'event', ev, evicted, prevSeq });

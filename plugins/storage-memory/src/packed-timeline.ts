@@ -25,9 +25,6 @@ const copyRecord: RecordWriter<Buffer> = (rec, buf, pos) => {
   return end;
 };
 
-/** Where a record too large for a chunk is written first, to learn its size. */
-let scratch = Buffer.allocUnsafeSlow(64 * 1024);
-
 /**
  * One machine's stored boot events, newest last, kept as records in chunks outside V8's heap from
  * a ChunkPool: a small first chunk, then 4 KiB ones.
@@ -98,7 +95,8 @@ export class PackedTimeline<T> {
     // A timeline's first chunk is a small one (see ChunkPool), if the record fits.
     if (this.sealed.length === 0 && this.pool.smallBytes < this.pool.chunkBytes && this.tryFresh(value, write, this.pool.take(0, true))) return;
     if (this.tryFresh(value, write, this.pool.take(this.pool.chunkBytes, false))) return;
-    // Larger than a chunk: a buffer of its own size.
+    // Larger than a chunk (rare): written into a buffer that grows until it fits, then one of its size.
+    let scratch = Buffer.allocUnsafeSlow(4 * this.pool.chunkBytes);
     let end: number;
     while ((end = write(value, scratch, 4)) > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(end, 2 * scratch.length));
     const own = Buffer.allocUnsafeSlow(end);
@@ -107,8 +105,15 @@ export class PackedTimeline<T> {
     this.commit(own, end);
   }
 
+  /** The record in a chunk from the pool, which goes back unless the record fits (or the writer throws). */
   private tryFresh<V>(value: V, write: RecordWriter<V>, chunk: Buffer): boolean {
-    const end = write(value, chunk, 4);
+    let end: number;
+    try {
+      end = write(value, chunk, 4);
+    } catch (err) {
+      this.pool.give(chunk);
+      throw err;
+    }
     if (end > chunk.length) {
       this.pool.give(chunk);
       return false;

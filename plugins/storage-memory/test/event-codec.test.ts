@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { StoredBootEvent } from '@pureboot/core';
-import { EventReader, StringTable, encodeEvent } from '../src/event-codec';
+import { EventReader, encodeEvent } from '../src/event-codec';
+import { StringTable } from '../src/string-table';
 
 /** Encode into `size` bytes (growing until it fits, as PackedTimeline does) and read it back. */
 function roundTrip(ev: StoredBootEvent, names: StringTable, size: number): { back: StoredBootEvent; bytes: number } {
@@ -32,6 +33,10 @@ const leaf = fc.oneof(
   fc.date({ noInvalidDate: true }),
   fc.constant(() => 1),
   fc.constant(Symbol('s')),
+  // toJSON gets the field's name, and may give what JSON leaves out.
+  fc.constant({ toJSON: (key: string) => `field ${key}` }),
+  fc.constant({ toJSON: () => undefined }),
+  fc.constant({ toJSON: () => () => 1 }),
 );
 const value = fc.oneof(leaf, fc.jsonValue(), fc.array(leaf, { maxLength: 4 }), fc.dictionary(key, leaf, { maxKeys: 4 }));
 const event = fc.record({
@@ -40,7 +45,11 @@ const event = fc.record({
   at: fc.oneof(fc.integer({ min: 0, max: 2 ** 42 }), fc.double({ noNaN: true, noDefaultInfinity: true })),
   source: fc.oneof(fc.constantFrom('http', 'tftp', 'dhcp'), fc.string({ unit: 'binary' })),
   kind: fc.oneof(fc.constantFrom('http.script', 'tftp.done'), fc.string()),
-  detail: fc.dictionary(key, value, { maxKeys: 8 }),
+  detail: fc.oneof(
+    { weight: 10, arbitrary: fc.dictionary(key, value, { maxKeys: 8 }) },
+    // Not plain data: as JSON made it (a journal holds `"detail":null` for a toJSON that gave null).
+    fc.constantFrom(null, { toJSON: () => null }, { toJSON: () => undefined }, { toJSON: () => 'text' }, new Date(7)) as fc.Arbitrary<Record<string, unknown>>,
+  ),
 });
 
 describe('storage-memory event codec (a boot event as bytes in its timeline)', () => {
@@ -82,6 +91,17 @@ describe('storage-memory event codec (a boot event as bytes in its timeline)', (
   it('refuses a BigInt in the detail as JSON.stringify does (the append fails, nothing half-written counts)', () => {
     const ev = { seq: 1, mac: 'm', at: 1, source: 's', kind: 'k', detail: { n: 1n } };
     expect(() => encodeEvent(ev, Buffer.alloc(256), 0, new StringTable())).to.throw(TypeError, /BigInt/);
+  });
+
+  it('numbers a short string on its second sight only, and never a one-off one (the table stays for repeats)', () => {
+    const names = new StringTable();
+    const ev = (i: number) => ({ seq: i, mac: 'm', at: 1, source: 'tftp', kind: 'tftp.done', detail: { client: `198.18.0.5:${40000 + i}`, path: 'undionly.kpxe' } });
+    const sizes = [1, 2, 3].map((i) => roundTrip(ev(i), names, 256).bytes);
+    expect(sizes[1]).to.be.lessThan(sizes[0]); // names and the path have numbers from the second event on
+    expect(sizes[2]).to.equal(sizes[1]);
+    for (let i = 4; i < 10000; i++) roundTrip(ev(i), names, 256);
+    expect(names.strings).to.include.members(['tftp', 'tftp.done', 'client', 'path', 'undionly.kpxe']);
+    expect(names.strings.filter((x) => x.startsWith('198.18.'))).to.deep.equal([]);
   });
 
   it('writes a boot request’s http.script event in 65 bytes (the JSON form took 147)', () => {

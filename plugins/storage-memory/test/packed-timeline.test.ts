@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { StoredBootEvent } from '@pureboot/core';
 import { ChunkPool } from '../src/chunk-pool';
-import { EventReader, StringTable, encodeEvent } from '../src/event-codec';
+import { EventReader, encodeEvent } from '../src/event-codec';
+import { StringTable } from '../src/string-table';
 import { StoreEngine } from '../src/engine';
 import { engineStores } from '../src/stores';
 import { PackedTimeline, type Chunk, type RecordWriter } from '../src/packed-timeline';
@@ -102,6 +103,38 @@ describe('storage-memory boot events: chunks are reused once final', () => {
     // 200 events of 53 bytes: 3–4 chunks per machine; without reuse it would be ~260 chunks.
     expect(pool.inUse).to.be.within(30, 40);
     expect((await bootEvents.list('02:00:00:00:00:03')).map((e) => e.detail.n)).to.deep.equal(Array.from({ length: 200 }, (_, k) => 18003 + 10 * k));
+  });
+
+  it('an event JSON cannot write stores nothing and keeps no chunk: a new machine, and one whose record would spill into a new chunk', async () => {
+    const engine = new StoreEngine({ historyRetention: 5, bootEventRetention: 200 });
+    const { bootEvents } = engineStores(engine);
+    const bad = (mac: string) => ({ mac, at: 1, source: 'http', kind: 'x', detail: { n: 1n } });
+    for (let i = 0; i < 3; i++) await bootEvents.append(bad(`02:00:00:00:01:0${i}`)).then(() => expect.fail('a BigInt must be refused'), () => undefined);
+    const byMac = (engine.events as unknown as { byMac: Map<string, unknown> }).byMac;
+    expect(byMac.size).to.equal(0);
+    expect(engine.events.pool.inUse).to.equal(0);
+    const mac = '02:00:00:00:00:01';
+    // Fill the machine's first (small) chunk, so that the next record starts a full one.
+    for (let i = 0; i < 4; i++) await bootEvents.append(event(mac, i));
+    const before = await bootEvents.list(mac);
+    const inUse = engine.events.pool.inUse;
+    await bootEvents.append({ ...bad(mac), detail: { pad: 'x'.repeat(300), n: 1n } }).then(() => expect.fail('a BigInt must be refused'), () => undefined);
+    expect(engine.events.pool.inUse).to.equal(inUse);
+    expect(await bootEvents.list(mac)).to.deep.equal(before);
+    await bootEvents.append(event(mac, 99));
+    expect((await bootEvents.list(mac)).map((e) => e.detail.n)).to.deep.equal([0, 1, 2, 3, 99]);
+  });
+
+  it('replays a journal’s event whose detail JSON made null (a toJSON giving null)', async () => {
+    const engine = new StoreEngine({ historyRetention: 5, bootEventRetention: 200 });
+    const { bootEvents } = engineStores(engine);
+    await bootEvents.append({ mac: '02:00:00:00:00:01', at: 1, source: 's', kind: 'k', detail: { toJSON: () => null } as unknown as Record<string, unknown> });
+    const snapshot = engine.snapshot();
+    expect(snapshot.events[0].detail).to.equal(null);
+    const again = new StoreEngine({ historyRetention: 5, bootEventRetention: 200 });
+    again.restore(snapshot);
+    again.apply(StoreEngine.redo([{ k: 'event', ev: { ...snapshot.events[0], seq: 2 }, evicted: [], prevSeq: 1 }]));
+    expect((await engineStores(again).bootEvents.list('02:00:00:00:00:01')).map((e) => e.detail)).to.deep.equal([null, null]);
   });
 
   it('a change rolled back by its backend keeps its chunks out of the pool and its events back in the timeline', async () => {
