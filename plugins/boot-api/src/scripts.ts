@@ -115,12 +115,12 @@ export function installScript(input: ScriptInput, profile: CompiledProfile): str
   ])}`;
 }
 
-/** Most boots get this one (every active machine): one template, no line arrays. */
 /**
- * The local script last built for each MAC (at most LOCAL_CACHE_SIZE, the oldest dropped). Most
- * boot requests are a known machine booting locally, and its script is the same text every time:
- * built once, it is also one flat string, where a freshly concatenated one made Node flatten it twice
- * per response (for Content-Length and for the write) — 2.5k of a boot request's ~100k instructions.
+ * The local script, which most boots get (every active machine): one template, no line arrays, and
+ * kept per MAC (at most LOCAL_CACHE_SIZE, the oldest dropped). A machine's local script is the same
+ * text at every boot, and built once it is also one flat string, where a freshly concatenated one
+ * made Node flatten it twice per response (for Content-Length and for the write): 2.1k of a boot
+ * request's ~100k instructions.
  */
 const LOCAL_CACHE_SIZE = 16384;
 const localCache = new Map<string, { arch: string; state: string; why: string; script: string }>();
