@@ -29,6 +29,13 @@ export class EventLog {
   private seq = 0;
   private readonly names = new StringTable();
   private readonly write = (ev: StoredBootEvent, buf: Buffer, pos: number): number => encodeEvent(ev, buf, pos, this.names);
+  private reader: EventReader | undefined;
+
+  /** A reader of the chunk `bytes` (the last one made, while reads stay in its chunk). */
+  private readerOf(bytes: Buffer): EventReader {
+    if (this.reader?.buf !== bytes) this.reader = new EventReader(bytes, this.names);
+    return this.reader;
+  }
 
   constructor(
     private readonly sink: (c: EventChange) => void,
@@ -46,13 +53,7 @@ export class EventLog {
 
   all(): StoredBootEvent[] {
     const out: StoredBootEvent[] = [];
-    let reader: EventReader | undefined;
-    for (const [mac, list] of this.byMac) {
-      list.each((bytes, pos) => {
-        reader = reader?.buf === bytes ? reader : new EventReader(bytes, this.names);
-        out.push(reader.read(mac, pos));
-      });
-    }
+    for (const [mac, list] of this.byMac) list.each((bytes, pos) => void out.push(this.readerOf(bytes).read(mac, pos)));
     return out.sort((a, b) => a.seq - b.seq);
   }
 
@@ -80,7 +81,7 @@ export class EventLog {
   undo(c: EventChange): void {
     const list = this.byMac.get(c.ev.mac) ?? new PackedTimeline(this.retention, this.pool, this.write);
     const seq = c.ev.seq;
-    list.remove((bytes, pos) => new EventReader(bytes, this.names).seqAt(pos) === seq, c.evicted);
+    list.remove((bytes, pos) => this.readerOf(bytes).seqAt(pos) === seq, c.evicted);
     if (list.empty) this.byMac.delete(c.ev.mac);
     else this.byMac.set(c.ev.mac, list);
     this.seq = c.prevSeq;
@@ -103,9 +104,8 @@ export class EventLog {
     const limit = pageLimit(opts.limit, 1000, 1000);
     const after = opts.afterSeq ?? 0;
     const out: StoredBootEvent[] = [];
-    let reader: EventReader | undefined;
     list.each((bytes, pos) => {
-      reader = reader?.buf === bytes ? reader : new EventReader(bytes, this.names);
+      const reader = this.readerOf(bytes);
       if (reader.seqAt(pos) <= after) return true;
       out.push(reader.read(mac, pos));
       return out.length < limit;
