@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pilot.h"
 #include "uring.h"
 
 #define HEADER_BYTES 12
@@ -81,6 +82,9 @@ typedef struct sock {
   queued_t *head;
   queued_t *tail;
   uint32_t staged_in; /* the submission (st.submit_gen) its last staged datagram belongs to */
+  pilot_t *pilot;     /* answers in-order ACKs of a prebuilt file here (pilot.h), or NULL */
+  napi_ref pilot_ref; /* keeps the pilot's packets (a JS Buffer) alive */
+  uint32_t busy_us;   /* after the pilot sends, keep the loop polling this long (as busyPoller does for JS) */
 } sock_t;
 
 typedef struct {
@@ -93,8 +97,13 @@ typedef struct {
   size_t used;
   uint32_t count;
   int epfd;
+  uv_loop_t *loop;
   uv_poll_t poll;
   uv_check_t check;
+  uv_idle_t idle;      /* active while the pilots busy-poll: libuv then polls without sleeping */
+  uint64_t spin_until; /* uv_hrtime() */
+  int spinning;
+  uint64_t spins;      /* loop turns spent busy-polling for the pilots (tests) */
   int started;
   sock_t **socks;
   uint16_t *gens;
@@ -104,6 +113,7 @@ typedef struct {
   napi_async_cleanup_hook_handle cleanup;
   int closing_handles;
   int in_batch;        /* JS is handling a batch (flush): its sends are staged on the ring */
+  int reading;         /* on_epoll() is reading: the pilots' sends are staged on the ring */
   int ring_tried;      /* ring_setup() ran */
   int ring_problem;    /* errno of the ring's setup, 0 when it came up */
   uint32_t submit_gen; /* which submission the staged datagrams belong to (bumped by each submit) */
@@ -135,6 +145,8 @@ static sock_t *by_id(uint32_t id) {
 }
 
 static void submit_staged(void);
+static int send_one(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to);
+static uint32_t send_iov(sock_t *s, struct iovec *iov, uint32_t n, const struct sockaddr_in *to, int *first_errno);
 static void on_send_failed(uint32_t sock_id, int err, const void *data, size_t len, const struct sockaddr_in *to);
 
 /* Hand the batch to JS: callback(count, usedBytes). JS may open and close sockets meanwhile. */
@@ -225,6 +237,38 @@ static void datagram_record(sock_t *s, ssize_t n, const struct sockaddr_in *from
   st.count++;
 }
 
+static void on_idle(uv_idle_t *h) {
+  st.spins++;
+  if (uv_hrtime() < st.spin_until) return;
+  uv_idle_stop(h);
+  st.spinning = 0;
+}
+
+/* Keep the loop polling for us microseconds: the client's next ACK is read as it arrives, not after
+ * the wake-up of an idle CPU (core/src/net/busy-poll.ts, for the sends JS makes). */
+static void spin(uint32_t us) {
+  uint64_t until = uv_hrtime() + (uint64_t)us * 1000;
+  if (until > st.spin_until) st.spin_until = until;
+  if (st.spinning) return;
+  st.spinning = 1;
+  uv_idle_start(&st.idle, on_idle);
+}
+
+/* A datagram for a socket with a pilot: 1 when the pilot answered it (its DATA are sent or staged),
+ * 0 when it goes to JS (the pilot is off now; JS takes its state with unpilot()). */
+static int piloted(sock_t *s, const unsigned char *data, ssize_t n, const struct sockaddr_in *from) {
+  if (n < 0) return 0;
+  int k = pilot_answer(s->pilot, data, (size_t)n, from->sin_addr.s_addr, from->sin_port, uv_now(st.loop));
+  if (k < 0) return 0;
+  struct sockaddr_in to = *from;
+  int err = 0;
+  if (k == 1) err = -send_one(s, s->pilot->out[0].iov_base, s->pilot->out[0].iov_len, &to);
+  else if (k > 1) send_iov(s, s->pilot->out, (uint32_t)k, &to, &err);
+  if (err && st.cap - st.used >= HEADER_BYTES) error_record(s, err, ERR_SEND); /* lost: JS hears of it as of a send of its own */
+  if (k > 0 && s->busy_us) spin(s->busy_us);
+  return 1;
+}
+
 /* A failed read: 1 when it was no failure (nothing there). Otherwise the error goes to JS (onError),
  * as dgram does, and the socket stays polled (2): the kernel reports most errors once (ECONNABORTED
  * after a socket destroy; a socket bound to its port still receives afterwards). Only an error that
@@ -258,6 +302,7 @@ static void read_socket(uint32_t id) {
     }
     s->read_errors = 0;
     if (from.sin_family != AF_INET) continue;
+    if (s->pilot && piloted(s, rec + HEADER_BYTES, n, &from)) continue;
     datagram_record(s, n, &from, NULL); /* read in place */
     if (s->immediate) {
       /* JS runs now, microtasks included: a request's async chain (hooks, lookup, OACK) completes
@@ -283,6 +328,7 @@ static void ring_received(uint32_t i, ssize_t n, const unsigned char *data, cons
   }
   s->read_errors = 0;
   if (from->sin_family != AF_INET) return;
+  if (s->pilot && piloted(s, data, n, from)) return;
   datagram_record(s, n, from, data);
 }
 
@@ -293,11 +339,8 @@ static void read_collected(uint32_t k) {
   for (uint32_t i = 0; i < k; i++) read_socket(ring_ids[i]);
 }
 
-/* Node's loop saw our epoll set readable: take every ready socket. */
-static void on_epoll(uv_poll_t *h, int status, int events) {
-  (void)h;
-  (void)events;
-  if (status < 0) return;
+/* Take every ready socket. */
+static void read_ready(void) {
   struct epoll_event evs[EVENTS_PER_WAIT];
   for (int round = 0; round < 4; round++) {
     int n = epoll_wait(st.epfd, evs, EVENTS_PER_WAIT, 0);
@@ -334,7 +377,28 @@ static void on_epoll(uv_poll_t *h, int status, int events) {
   }
 }
 
+/* Node's loop saw our epoll set readable. The DATA the pilots answered with are staged meanwhile and
+ * leave together at the end (one system call on the ring), before JS sees what the pilots did not take. */
+static void on_epoll(uv_poll_t *h, int status, int events) {
+  (void)h;
+  (void)events;
+  if (status < 0) return;
+  st.reading = 1;
+  read_ready();
+  st.reading = 0;
+  submit_staged();
+}
+
 static int has_staged(const sock_t *s);
+
+static void drop_pilot(sock_t *s) {
+  if (!s->pilot) return;
+  pilot_free(s->pilot);
+  free(s->pilot);
+  s->pilot = NULL;
+  napi_delete_reference(st.env, s->pilot_ref);
+  s->pilot_ref = NULL;
+}
 
 static void remove_socket(sock_t *s) {
   if (has_staged(s)) submit_staged(); /* its last datagrams leave before the fd is closed */
@@ -343,6 +407,7 @@ static void remove_socket(sock_t *s) {
   /* Explicit DEL: a child forked this instant may briefly hold the file, keeping it in the set. */
   if (!s->dead) epoll_ctl(st.epfd, EPOLL_CTL_DEL, s->fd, NULL);
   close(s->fd);
+  drop_pilot(s);
   while (s->head) {
     queued_t *q = s->head;
     s->head = q->next;
@@ -378,9 +443,10 @@ static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
   uring_close(on_send_failed);
   for (uint32_t i = 0; i < st.nsocks; i++)
     if (st.socks[i]) remove_socket(st.socks[i]);
-  st.closing_handles = 2;
+  st.closing_handles = 3;
   uv_close((uv_handle_t *)&st.poll, on_handle_closed);
   uv_close((uv_handle_t *)&st.check, on_handle_closed);
+  uv_close((uv_handle_t *)&st.idle, on_handle_closed);
 }
 
 /* init(buffer, callback) */
@@ -413,12 +479,15 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_async_init(env, NULL, name, &st.async_context); /* NULL: Node keeps its own resource object alive */
   struct uv_loop_s *loop;
   napi_get_uv_event_loop(env, &loop);
+  st.loop = loop;
   uv_poll_init(loop, &st.poll, epfd);
   uv_poll_start(&st.poll, UV_READABLE, on_epoll);
   uv_unref((uv_handle_t *)&st.poll);
   uv_check_init(loop, &st.check);
   uv_check_start(&st.check, on_check);
   uv_unref((uv_handle_t *)&st.check);
+  uv_idle_init(loop, &st.idle);
+  uv_unref((uv_handle_t *)&st.idle); /* an idle handle still keeps poll's timeout at 0 when unreferenced */
   napi_add_async_cleanup_hook(env, on_env_cleanup, NULL, &st.cleanup);
   st.submit_gen = 1;
   st.started = 1;
@@ -604,7 +673,60 @@ static int stage(sock_t *s, const void *data, size_t len, const struct sockaddr_
   return 0;
 }
 
+/* One datagram for s. Inside a batch (JS handling one) or a read (pilots answering ACKs), it is
+ * staged on the ring and sent with the others when that ends (flush, on_epoll); errors come back as
+ * records, like those of a queued datagram. Otherwise sendto(), and a full send buffer queues a copy.
+ * 0, or -errno when the datagram was lost. */
+static int send_one(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to) {
+  if ((st.in_batch || st.reading) && s->uring && !s->head && stage(s, data, len, to) == 0) return 0;
+  if (has_staged(s)) submit_staged(); /* keep the order of its datagrams */
+  if (!s->head) {
+    if (sendto(s->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to) >= 0) return 0;
+    /* Only a full send buffer is worth waiting for; ENOBUFS and the rest lose the datagram. */
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return -errno;
+  }
+  return enqueue(s, data, len, to);
+}
+
 #define SEND_MANY_MAX 64
+
+/* Datagrams for s, in as few sendmmsg calls as it takes (64 datagrams each), after anything already
+ * queued: how many were lost for good (the first one's errno in *first_errno). */
+static uint32_t send_iov(sock_t *s, struct iovec *iov, uint32_t n, const struct sockaddr_in *to, int *first_errno) {
+  if (has_staged(s)) submit_staged(); /* keep the order of its datagrams */
+  struct mmsghdr msgs[SEND_MANY_MAX];
+  uint32_t lost = 0;
+  for (uint32_t base = 0; base < n; base += SEND_MANY_MAX) {
+    uint32_t k = n - base < SEND_MANY_MAX ? n - base : SEND_MANY_MAX;
+    for (uint32_t i = 0; i < k; i++) {
+      memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_name = (void *)to;
+      msgs[i].msg_hdr.msg_namelen = sizeof *to;
+      msgs[i].msg_hdr.msg_iov = &iov[base + i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    uint32_t i = 0;
+    while (i < k) {
+      int rc = 0;
+      if (s->head) { /* earlier datagrams wait in the queue: keep the order */
+        rc = enqueue(s, iov[base + i].iov_base, iov[base + i].iov_len, to);
+      } else {
+        int sent = sendmmsg(s->fd, msgs + i, k - i, 0);
+        if (sent > 0) {
+          i += (uint32_t)sent;
+          continue;
+        }
+        rc = errno == EAGAIN || errno == EWOULDBLOCK ? enqueue(s, iov[base + i].iov_base, iov[base + i].iov_len, to) : -errno;
+      }
+      if (rc < 0) { /* refused for good (as with send): lost, the rest still go */
+        lost++;
+        if (!*first_errno) *first_errno = -rc;
+      }
+      i++;
+    }
+  }
+  return lost;
+}
 
 /* sendMany(id, buffers[], addressU32, port) -> 0, or [lost, first errno] when datagrams were lost:
  * a window in as few sendmmsg calls as it takes (64 datagrams each), after anything already queued. */
@@ -635,40 +757,9 @@ static napi_value js_send_many(napi_env env, napi_callback_info info) {
     free(iov);
     return NULL;
   }
-  if (has_staged(s)) submit_staged(); /* keep the order of its datagrams */
   struct sockaddr_in to = ipv4_to(a, port);
-  struct mmsghdr msgs[SEND_MANY_MAX];
-  uint32_t lost = 0;
   int first_errno = 0;
-  for (uint32_t base = 0; base < n; base += SEND_MANY_MAX) {
-    uint32_t k = n - base < SEND_MANY_MAX ? n - base : SEND_MANY_MAX;
-    for (uint32_t i = 0; i < k; i++) {
-      memset(&msgs[i], 0, sizeof msgs[i]);
-      msgs[i].msg_hdr.msg_name = &to;
-      msgs[i].msg_hdr.msg_namelen = sizeof to;
-      msgs[i].msg_hdr.msg_iov = &iov[base + i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    uint32_t i = 0;
-    while (i < k) {
-      int rc = 0;
-      if (s->head) { /* earlier datagrams wait in the queue: keep the order */
-        rc = enqueue(s, iov[base + i].iov_base, iov[base + i].iov_len, &to);
-      } else {
-        int sent = sendmmsg(s->fd, msgs + i, k - i, 0);
-        if (sent > 0) {
-          i += (uint32_t)sent;
-          continue;
-        }
-        rc = errno == EAGAIN || errno == EWOULDBLOCK ? enqueue(s, iov[base + i].iov_base, iov[base + i].iov_len, &to) : -errno;
-      }
-      if (rc < 0) { /* refused for good (as with send): lost, the rest still go */
-        lost++;
-        if (!first_errno) first_errno = -rc;
-      }
-      i++;
-    }
-  }
+  uint32_t lost = send_iov(s, iov, n, &to, &first_errno);
   free(iov);
   napi_value r;
   if (lost == 0) {
@@ -703,22 +794,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct sockaddr_in to = ipv4_to(a, port);
-  int rc = 0;
-  /* Inside a batch: sent with the batch's other datagrams once JS returns (flush); errors come back
-   * as records, like those of a queued datagram. */
-  if (st.in_batch && s->uring && !s->head && stage(s, data, len, &to) == 0) goto done;
-  if (has_staged(s)) submit_staged(); /* keep the order of its datagrams */
-  if (!s->head) {
-    ssize_t n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
-    if (n >= 0) goto done;
-    /* Only a full send buffer is worth waiting for; ENOBUFS and the rest lose the datagram. */
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      rc = -errno;
-      goto done;
-    }
-  }
-  rc = enqueue(s, data, len, &to);
-done:;
+  int rc = send_one(s, data, len, &to);
   napi_value r;
   napi_create_int32(env, rc, &r);
   return r;
@@ -753,6 +829,78 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* pilot(id, packets, blksize, window, lastAcked, nextSend, highestSent, addressU32, port, busyUs) ->
+ * true: from now on the addon answers the in-order ACKs of this transfer (pilot.h). packets: every
+ * DATA packet of the file back to back, as packetize() builds them. Replaces an earlier pilot. */
+static napi_value js_pilot(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint32_t v[8];
+  void *data;
+  size_t len;
+  int ok = argc == 10 && napi_get_buffer_info(env, argv[1], &data, &len) == napi_ok;
+  for (int i = 0; ok && i < 8; i++) ok = napi_get_value_uint32(env, argv[i + 2], &v[i]) == napi_ok;
+  /* blksize 8..65464, a window, next_send after last_acked, a port */
+  if (!ok || v[0] < 8 || v[0] > 65464 || v[1] < 1 || v[3] <= v[2] || v[4] < v[3] - 1 || v[6] > 65535) {
+    napi_throw_type_error(env, NULL, "pilot(id, packets, blksize, window, lastAcked, nextSend, highestSent, address, port, busyUs)");
+    return NULL;
+  }
+  sock_t *s = lookup(env, argv[0]);
+  if (!s) return NULL;
+  drop_pilot(s);
+  pilot_t *p = malloc(sizeof *p);
+  if (!p || pilot_init(p, data, len, v[0], v[1], v[2], v[3], v[4], htonl(v[5]), htons((uint16_t)v[6])) < 0) {
+    free(p);
+    return throw_errno(env, "pilot", ENOMEM);
+  }
+  if (v[3] > p->blocks + 1) {
+    pilot_free(p);
+    free(p);
+    napi_throw_range_error(env, NULL, "pilot: nextSend is past the final block");
+    return NULL;
+  }
+  p->progress_at = uv_now(st.loop);
+  napi_create_reference(env, argv[1], 1, &s->pilot_ref);
+  s->pilot = p;
+  s->busy_us = v[7];
+  napi_value r;
+  napi_get_boolean(env, true, &r);
+  return r;
+}
+
+/* unpilot(id) -> 0 when it had no pilot, else [lastAcked, nextSend, highestSent, bytes, idleMs, packets]:
+ * where the pilot got to (bytes: data bytes of the blocks it sent first; idleMs: since an ACK last
+ * moved the window, or since pilot(); packets: DATA it sent). The pilot is gone after this. */
+static napi_value js_unpilot(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], r, x;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  sock_t *s = argc ? lookup(env, argv[0]) : NULL;
+  if (!s) return NULL;
+  pilot_t *p = s->pilot;
+  if (!p) {
+    napi_create_int32(env, 0, &r);
+    return r;
+  }
+  double out[6] = {p->last_acked, p->next_send, p->highest_sent, (double)p->bytes, (double)(uv_now(st.loop) - p->progress_at), (double)p->packets};
+  napi_create_array_with_length(env, 6, &r);
+  for (uint32_t i = 0; i < 6; i++) {
+    napi_create_double(env, out[i], &x);
+    napi_set_element(env, r, i, x);
+  }
+  drop_pilot(s);
+  return r;
+}
+
+/* spins() -> loop turns spent busy-polling after pilots sent (tests) */
+static napi_value js_spins(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  napi_create_double(env, (double)st.spins, &r);
+  return r;
+}
+
 /* open sockets (tests: nothing leaks) */
 static napi_value js_count(napi_env env, napi_callback_info info) {
   (void)info;
@@ -771,6 +919,9 @@ static napi_value init_module(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"openCount", NULL, js_count, NULL, NULL, NULL, napi_default, NULL},
       {"ring", NULL, js_ring, NULL, NULL, NULL, napi_default, NULL},
+      {"pilot", NULL, js_pilot, NULL, NULL, NULL, napi_default, NULL},
+      {"unpilot", NULL, js_unpilot, NULL, NULL, NULL, napi_default, NULL},
+      {"spins", NULL, js_spins, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
   return exports;

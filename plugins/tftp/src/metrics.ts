@@ -28,6 +28,7 @@ export function createMetrics(registry: Registry, activeTransfers: () => number)
     errorsSent: new Counter({ name: 'pureboot_tftp_errors_sent_total', help: 'TFTP ERROR packets sent, by TFTP error code', labelNames: ['code'], registers }),
     refused: new Counter({ name: 'pureboot_tftp_refused_total', help: 'Requests refused, by reason (not-found, denied, busy, read-only, open-failed)', labelNames: ['reason'], registers }),
     cacheHits: FastCounter.in(registry, { name: 'pureboot_tftp_cache_hits_total', help: 'Transfers served from the hot-file cache', labelNames: [] }),
+    nativeData: FastCounter.in(registry, { name: 'pureboot_tftp_native_data_total', help: 'DATA packets the native data plane sent by itself, answering in-order ACKs of cached files (tftp.dataPlane)', labelNames: [] }),
     cacheLoads: FastCounter.in(registry, { name: 'pureboot_tftp_cache_loads_total', help: 'Files read into the hot-file cache', labelNames: [] }),
   };
 }

@@ -48,6 +48,8 @@ export interface TftpOptions {
   transport: 'auto' | 'native' | 'dgram';
   /** Native transport: a turn's sends go out together, and transfer sockets readable at once are read together, on io_uring (where the kernel allows it). */
   ioUring: boolean;
+  /** Native transport: the addon answers in-order ACKs of cached octet files itself (native/pilot.h). */
+  dataPlane: boolean;
 }
 
 export const optionsSchema: JsonSchema = {
@@ -112,6 +114,11 @@ export const optionsSchema: JsonSchema = {
       default: true,
       description: 'Native transport: the datagrams sent while one turn\'s received datagrams are handled go out together with one io_uring system call, and transfer sockets readable at once are read with one, where the kernel allows io_uring (false, or no io_uring: one sendto/recvfrom per datagram).',
     },
+    dataPlane: {
+      type: 'boolean',
+      default: true,
+      description: 'Native transport: the addon answers the in-order ACKs of transfers of cached octet files with the next DATA packets itself; JS handles the rest of each transfer (its start and end, timeouts, retransmissions, errors, other TIDs). false: JS answers every ACK.',
+    },
   },
 };
 
@@ -137,4 +144,5 @@ export const DEFAULT_OPTIONS: TftpOptions = {
   quirks: [],
   transport: 'auto',
   ioUring: true,
+  dataPlane: true,
 };

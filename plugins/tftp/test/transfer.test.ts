@@ -10,13 +10,16 @@ import { RawClient } from './support/raw';
 import { tftpGet } from './support/tftp-client';
 
 // Every transfer test runs on both transports of the transfer sockets, the native one with and
-// without io_uring (batched system calls, or one sendto/recvfrom per datagram).
+// without io_uring (batched system calls, or one sendto/recvfrom per datagram), with files streamed
+// from disk; and once more with the files cached, where the native data plane (native/pilot.h)
+// answers the in-order ACKs and JS everything else.
 const variants = [
-  { name: 'native', transport: 'native', ioUring: true, port: 16910, offPort: 16919 },
-  { name: 'native without io_uring', transport: 'native', ioUring: false, port: 16922, offPort: 16923 },
-  { name: 'dgram', transport: 'dgram', ioUring: false, port: 16920, offPort: 16921 },
+  { name: 'native', transport: 'native', ioUring: true, cached: false, port: 16910, offPort: 16919 },
+  { name: 'native without io_uring', transport: 'native', ioUring: false, cached: false, port: 16922, offPort: 16923 },
+  { name: 'native, cached files (the data plane answers)', transport: 'native', ioUring: true, cached: true, port: 16926, offPort: 16927 },
+  { name: 'dgram', transport: 'dgram', ioUring: false, cached: false, port: 16920, offPort: 16921 },
 ] as const;
-for (const { name, transport, ioUring, port: PORT, offPort: OFF_PORT } of variants) {
+for (const { name, transport, ioUring, cached, port: PORT, offPort: OFF_PORT } of variants) {
   describe(`tftp: transfers on ${name} sockets (windowsize, retransmission, Sorcerer's Apprentice, wrong TID)`, function () {
     this.timeout(30000);
     let h: TftpHarness;
@@ -31,7 +34,7 @@ for (const { name, transport, ioUring, port: PORT, offPort: OFF_PORT } of varian
     before(async function () {
       if (transport === 'native' && !nativeUdp()) skipOrFail(this, `native UDP addon: ${nativeUdpProblem()}`);
       if (ioUring && nativeRingProblem()) skipOrFail(this, nativeRingProblem()!);
-      h = await startTftp({ port: PORT, tftp: { timeoutMs: 150, maxTimeoutMs: 600, retries: 3, cache: { maxFileBytes: 0 }, transport, ioUring } });
+      h = await startTftp({ port: PORT, tftp: { timeoutMs: 150, maxTimeoutMs: 600, retries: 3, cache: { maxFileBytes: cached ? 4194304 : 0 }, transport, ioUring } });
       expect(h.server.transport).to.equal(transport);
       expect(h.server.ioUring).to.equal(ioUring);
       sum1m = makeFile(h.root, 'one-mb.bin', 1024 * 1024 + 333);
@@ -51,6 +54,44 @@ for (const { name, transport, ioUring, port: PORT, offPort: OFF_PORT } of varian
         expect(r.duplicateData).to.equal(0);
       });
     }
+
+    it(cached ? 'the data plane answers every in-order ACK but the final one' : 'JS answers every ACK (no data plane for streamed files)', async () => {
+      const before = await h.metric('pureboot_tftp_native_data_total');
+      const retransmitsBefore = await h.metric('pureboot_tftp_retransmits_total');
+      const r = await tftpGet({ host: '127.0.0.1', port: PORT, file: 'one-mb.bin', blksize: 1468 });
+      expect(r.ok, r.reason).to.equal(true);
+      expect(r.sha256).to.equal(sum1m);
+      await until(() => h.server.activeTransfers === 0, 2000, 'the server to take the final ACK');
+      const piloted = (await h.metric('pureboot_tftp_native_data_total')) - before;
+      const retransmits = (await h.metric('pureboot_tftp_retransmits_total')) - retransmitsBefore;
+      // Block 1 goes out on the ACK of the OACK (JS), blocks 2..715 on the ACKs of 1..714 (the data
+      // plane), and the final ACK ends the transfer in JS. A retransmission hands a few back to JS.
+      if (!cached) expect(piloted).to.equal(0);
+      else if (retransmits === 0) expect(piloted).to.equal(r.blocks - 1);
+      else expect(piloted).to.be.within(r.blocks - 1 - 10 * retransmits, r.blocks - 1);
+    });
+
+    it('ACKs that each come well within the timeout never cause a retransmission, however long the transfer takes', async () => {
+      const c = await raw();
+      const retransmitsBefore = await h.metric('pureboot_tftp_retransmits_total');
+      c.send(serializeRequest('RRQ', 'ten-blocks.bin', 'octet'), PORT);
+      const blocks: number[] = [];
+      let d = await c.next();
+      const tid = d!.port;
+      const started = Date.now();
+      while (d?.packet?.op === 'DATA') {
+        blocks.push(d.packet.block);
+        await new Promise((r) => setTimeout(r, 60)); // 11 × 60 ms: the transfer spans four timeouts of 150 ms
+        c.send(serializeAck(d.packet.block), tid);
+        if (d.packet.block === 11) break;
+        d = await c.next();
+      }
+      expect(Date.now() - started).to.be.greaterThan(600);
+      expect(blocks).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(await c.collect(200)).to.have.length(0);
+      expect((await h.metric('pureboot_tftp_retransmits_total')) - retransmitsBefore).to.equal(0);
+      await until(() => h.events.some((e) => e.kind === 'tftp.done' && e.detail.client === `127.0.0.1:${c.port}`), 2000, 'tftp.done');
+    });
 
     it('windowsize with block-number rollover (blksize 8 → 70 000 blocks)', async () => {
       const size = 8 * 70000 + 3;
@@ -180,17 +221,20 @@ for (const { name, transport, ioUring, port: PORT, offPort: OFF_PORT } of varian
     });
 
     it('busy polling: transfer sockets keep the event loop polling after they send; busyPollUs 0 turns it off', async () => {
+      // JS's busy poller, or the addon's own for the data plane's sends.
+      const turns = () => busyPoller.turns + (cached ? nativeUdp()!.spins() : 0);
       const spun = async (port: number) => {
-        const before = busyPoller.turns;
+        const before = turns();
         const r = await tftpGet({ host: '127.0.0.1', port, file: 'one-mb.bin', blksize: 1468 });
         expect(r.ok, r.reason).to.equal(true);
         expect(r.sha256).to.equal(sum1m);
-        return busyPoller.turns - before;
+        return turns() - before;
       };
       expect(await spun(PORT), 'default busyPollUs (200)').to.be.greaterThan(100);
       const off = await startTftp({ port: OFF_PORT, root: h.root, tftp: { busyPollUs: 0, transport, ioUring } });
       try {
         while (busyPoller.active) await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 5)); // the addon's spinning ends 200 µs after its last send
         expect(await spun(OFF_PORT), 'busyPollUs 0').to.equal(0);
       } finally {
         await off.stop();

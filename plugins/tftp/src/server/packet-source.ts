@@ -11,6 +11,8 @@ export interface PacketSource {
   packet(n: number): Buffer | Promise<Buffer>;
   /** Blocks 1..n are acknowledged: their memory may be reused. */
   release(n: number): void;
+  /** Every packet of the file back to back, where they are all in memory (see packetize). */
+  readonly wire?: Buffer;
 }
 
 /**
@@ -36,10 +38,18 @@ export function packetize(data: Buffer, blksize: number): Buffer[] {
 
 /** Packets built once (see packetize); nothing to release. */
 export class PrebuiltPackets implements PacketSource {
+  readonly wire: Buffer | undefined;
+
   constructor(
     private readonly packets: readonly Buffer[],
     readonly blksize: number,
-  ) {}
+  ) {
+    // packetize() writes them back to back into one arena: the whole span, if that is what they are.
+    const first = packets[0];
+    const last = packets[packets.length - 1];
+    const contiguous = first && last.buffer === first.buffer && last.byteOffset - first.byteOffset === (packets.length - 1) * (blksize + 4) && last.length < blksize + 4;
+    this.wire = contiguous ? Buffer.from(first.buffer, first.byteOffset, last.byteOffset + last.length - first.byteOffset) : undefined;
+  }
 
   packet(n: number): Buffer {
     const p = this.packets[n - 1];

@@ -1,6 +1,7 @@
 import { serializeError, serializeOack } from '../codec/packet';
 import { TftpErrorCode } from '../codec/opcodes';
 import type { TftpOption, TftpPacket } from '../codec/packet';
+import type { PilotReport, PilotState } from '../transport/native-udp';
 import type { PacketSource } from './packet-source';
 
 /** Packet bytes a transfer builds ahead of the client's ACK at most (see prepare()). */
@@ -23,6 +24,20 @@ export interface TransferStats {
   retransmit(): void;
   duplicateAck(): void;
   bytes(n: number): void;
+  /** DATA packets the data plane sent. */
+  piloted?(n: number): void;
+}
+
+/**
+ * A transport that answers the in-order ACKs of a file whose packets are all in memory by itself
+ * (the native addon's pilot, native/pilot.h). The transfer hands them over whenever its own state is
+ * settled, and takes them back before it handles anything: every datagram the data plane does not
+ * take reaches onPacket, and the timer's deadline.
+ */
+export interface DataPlane {
+  engage(packets: Buffer, blksize: number, window: number, at: PilotState): void;
+  /** Where it got to; undefined when it was not engaged. */
+  disengage(): PilotReport | undefined;
 }
 
 export interface ReadTransferOptions {
@@ -37,6 +52,8 @@ export interface ReadTransferOptions {
   stats: TransferStats;
   onEnd(end: TransferEnd): void;
   now?: () => number;
+  /** Used when the source has its `wire` form. */
+  dataPlane?: DataPlane;
 }
 
 /**
@@ -75,6 +92,8 @@ export class ReadTransfer {
   private bytesSent = 0;
   private retransmits = 0;
   private readonly oackPacket: Buffer | undefined;
+  /** The data plane holds the in-order ACKs: lastAcked, nextSend and highestSent are its (see sync()). */
+  private engaged = false;
 
   constructor(o: ReadTransferOptions) {
     this.o = o;
@@ -101,6 +120,7 @@ export class ReadTransfer {
   /** A datagram from the client's TID. */
   onPacket(p: TftpPacket): void {
     if (this.ended) return;
+    this.sync();
     if (p.op === 'ACK') this.onAck(p.block);
     else if (p.op === 'ERROR') this.finish({ ok: false, reason: `client sent ERROR ${p.code}: ${p.message.slice(0, 100)}`, clientError: { code: p.code, message: p.message } });
     // DATA, OACK or a request on a transfer socket: not part of a read transfer; ignored.
@@ -109,6 +129,7 @@ export class ReadTransfer {
   /** Abort (server stopping, read failure): tell the client and end. */
   abort(reason: string, code: number = TftpErrorCode.NOT_DEFINED, message = reason): void {
     if (this.ended) return;
+    this.sync();
     this.o.send(serializeError(code, message));
     this.finish({ ok: false, reason });
   }
@@ -116,6 +137,12 @@ export class ReadTransfer {
   /** An ACK (its 16-bit block number) from the client's TID. */
   onAck(block16: number): void {
     if (this.ended) return;
+    this.sync();
+    this.handleAck(block16);
+    this.engage();
+  }
+
+  private handleAck(block16: number): void {
     if (this.awaitingOack) {
       if (block16 !== 0) return;
       this.awaitingOack = false;
@@ -179,6 +206,7 @@ export class ReadTransfer {
       }
       this.flush(out);
       this.prepare();
+      this.engage();
     } catch (err) {
       out.length = 0;
       this.abort(`read failed: ${(err as Error).message}`, TftpErrorCode.NOT_DEFINED, 'read error');
@@ -242,32 +270,33 @@ export class ReadTransfer {
     if (pkt.length - 4 < this.o.source.blksize) this.finalBlock = n;
   }
 
-  /** The client moved forward: reset retries and the backed-off timeout. */
-  private progress(): void {
+  /** The client moved forward (at `when`): reset retries and the backed-off timeout. */
+  private progress(when = this.now()): void {
     this.retriesLeft = this.o.timing.retries;
     this.currentTimeout = this.o.timing.timeoutMs;
-    this.arm();
+    this.arm(when + this.currentTimeout);
   }
 
   /** (Re)start the retransmission deadline; one lazily re-armed timer per transfer. */
-  private arm(): void {
-    const now = this.now();
-    this.deadline = now + this.currentTimeout;
+  private arm(deadline = this.now() + this.currentTimeout): void {
+    this.deadline = deadline;
     // Keep the running timer when it fires no later than the new deadline (it re-arms itself lazily);
     // replace it when the deadline moved earlier (the timeout shrank back after a backoff).
     if (this.timer && this.timerAt <= this.deadline) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = this.deadline;
-    this.timer = setTimeout(() => this.onTimer(), this.currentTimeout);
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, this.deadline - this.now()));
   }
 
   private onTimer(): void {
     this.timer = undefined;
     if (this.ended) return;
+    this.sync();
     const left = this.deadline - this.now();
     if (left > 0) {
       this.timerAt = this.deadline;
       this.timer = setTimeout(() => this.onTimer(), left);
+      this.engage();
       return;
     }
     if (this.retriesLeft <= 0) {
@@ -292,6 +321,40 @@ export class ReadTransfer {
     for (let i = 0; i < resend; i++) this.o.stats.retransmit();
     this.nextSend = this.lastAcked + 1;
     this.fill();
+  }
+
+  /**
+   * Hand the in-order ACKs to the data plane: when there is one and the packets are all in memory,
+   * blocks are in flight with more to come, and nothing else is pending (an OACK, a read).
+   */
+  private engage(): void {
+    const plane = this.o.dataPlane;
+    const wire = this.o.source.wire;
+    if (!plane || !wire || this.engaged || this.ended || this.awaitingOack || this.reading) return;
+    if (this.nextSend - 1 <= this.lastAcked || (this.finalBlock !== undefined && this.nextSend > this.finalBlock)) return;
+    plane.engage(wire, this.o.source.blksize, this.o.windowsize, { lastAcked: this.lastAcked, nextSend: this.nextSend, highestSent: this.highestSent });
+    this.engaged = true;
+  }
+
+  /** Take the state back from the data plane: the blocks it sent, and the ACKs it took as progress. */
+  private sync(): void {
+    if (!this.engaged) return;
+    this.engaged = false;
+    const at = this.o.dataPlane!.disengage();
+    if (!at) return;
+    if (at.packets > 0) this.o.stats.piloted?.(at.packets);
+    if (at.bytes > 0) {
+      this.bytesSent += at.bytes;
+      this.o.stats.bytes(at.bytes);
+    }
+    this.highestSent = Math.max(this.highestSent, at.highestSent);
+    while (this.produced < at.nextSend - 1) this.produce(this.produced + 1, this.o.source.packet(this.produced + 1) as Buffer);
+    this.nextSend = at.nextSend;
+    if (at.lastAcked > this.lastAcked) {
+      this.lastAcked = at.lastAcked;
+      this.o.source.release(at.lastAcked);
+      this.progress(this.now() - at.idleMs); // as if JS had taken the ACK when it came in
+    }
   }
 
   private finish(end: { ok: true; unconfirmed: boolean } | { ok: false; reason: string; clientError?: { code: number; message: string } }): void {

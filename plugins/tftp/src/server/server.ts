@@ -18,7 +18,7 @@ import { ackBlock, parsePacket, serializeError, type TftpPacket } from '../codec
 import { TftpErrorCodes } from '../errors';
 import { createMetrics, type TftpMetrics } from '../metrics';
 import type { TftpOptions } from '../options';
-import { bindNativeUdp, nativeRingProblem, nativeUdp, nativeUdpProblem } from '../transport/native-udp';
+import { bindNativeUdp, nativeRingProblem, nativeUdp, nativeUdpProblem, type NativeUdpSocket } from '../transport/native-udp';
 import { bindUdp, type BindOptions, type UdpSocket } from '../transport/udp';
 import { bufferChunks, netasciiChunks, readerChunks, type ChunkProducer } from './block-source';
 import { ClientDirectory } from './client-directory';
@@ -77,6 +77,7 @@ export class TftpServer {
     retransmit: () => this.metrics.retransmits.inc(NO_LABELS),
     duplicateAck: () => this.metrics.duplicateAcks.inc(NO_LABELS),
     bytes: (k: number) => this.metrics.bytes.inc(NO_LABELS, k),
+    piloted: (k: number) => this.metrics.nativeData.inc(NO_LABELS, k),
   };
   /** Settles when the request handlers started so far have finished (tests). */
   private inflight = new Set<Promise<void>>();
@@ -312,8 +313,10 @@ export class TftpServer {
     const detail = { path: p.filename, mode: p.mode, blksize: n.blksize, windowsize: n.windowsize, tsize: n.tsize, size: found.size, source: found.source, cached: cachedFile !== undefined, client: session.key };
     this.event('tftp.start', from, known?.mac, detail);
     const stats = this.transferStats;
+    const pilot = this.o.dataPlane && 'pilot' in socket ? (socket as NativeUdpSocket) : undefined;
     const transfer = new ReadTransfer({
       source: packetSource(cachedFile, p.mode, producer, n.blksize, socket),
+      dataPlane: pilot && { engage: (packets, blksize, window, at) => pilot.pilot(packets, blksize, window, at, from), disengage: () => pilot.unpilot() },
       windowsize: n.windowsize,
       oack: n.oack,
       timing: { timeoutMs, backoff: this.o.backoff, maxTimeoutMs: Math.max(this.o.maxTimeoutMs, timeoutMs), retries: this.o.retries },

@@ -18,6 +18,11 @@ interface UdpBatchAddon {
   openCount(): number;
   /** 1: io_uring is in use for sockets opened with `uring`; < 0: it is not (-errno). */
   ring(): number;
+  pilot(id: number, packets: Buffer, blksize: number, window: number, lastAcked: number, nextSend: number, highestSent: number, address: number, port: number, busyUs: number): boolean;
+  /** Loop turns spent busy-polling after pilots sent. */
+  spins(): number;
+  /** 0, or [lastAcked, nextSend, highestSent, bytes, idleMs, packets]. */
+  unpilot(id: number): 0 | [number, number, number, number, number, number];
 }
 
 type Receiver = (buf: Buffer, address: number, port: number) => void;
@@ -126,11 +131,30 @@ function u32ToIpv4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
+/** Where a read transfer stands, in absolute block numbers (see ReadTransfer). */
+export interface PilotState {
+  lastAcked: number;
+  nextSend: number;
+  highestSent: number;
+}
+
 /** A native socket; `queuedCopies()` counts datagrams waiting in the addon for a writable socket. */
 export interface NativeUdpSocket extends UdpSocket {
   sendMany(bufs: Buffer[], to: Endpoint): void;
   queuedCopies(): number;
+  /**
+   * From now on the addon answers the in-order ACKs of `to` with the next of `packets` (every DATA
+   * packet of a file back to back, as packetize() builds them) itself, until a datagram it does not
+   * take (native/pilot.h): that one, and all after it, reach onMessage as before. It busy-polls
+   * after it sends as `busyPollUs` says, like send().
+   */
+  pilot(packets: Buffer, blksize: number, window: number, state: PilotState, to: Endpoint): void;
+  /** Take the transfer back from the addon: where it got to (undefined when it was not piloted). */
+  unpilot(): PilotReport | undefined;
 }
+
+/** Where a piloted transfer got to: bytes of the blocks it sent first, ms since an ACK moved it, DATA packets it sent. */
+export type PilotReport = PilotState & { bytes: number; idleMs: number; packets: number };
 
 /**
  * Bind a socket on the addon (call `nativeUdp()` first). Same contract as `bindUdp`, with
@@ -196,6 +220,13 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
     // buffer is ever still in use after send() returns.
     pendingSends: () => 0,
     queuedCopies: () => (closed ? 0 : a.pending(id)),
+    pilot(packets, blksize, window, state, to) {
+      if (!closed) a.pilot(id, packets, blksize, window, state.lastAcked, state.nextSend, state.highestSent, ipv4ToU32(to.address), to.port, busyUs);
+    },
+    unpilot() {
+      const r = closed ? 0 : a.unpilot(id);
+      return r === 0 ? undefined : { lastAcked: r[0], nextSend: r[1], highestSent: r[2], bytes: r[3], idleMs: r[4], packets: r[5] };
+    },
     close() {
       if (closed) return;
       closed = true;
