@@ -145,7 +145,7 @@ static sock_t *by_id(uint32_t id) {
 }
 
 static void submit_staged(void);
-static int send_one(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to);
+static int send_one(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to, int copy);
 static uint32_t send_iov(sock_t *s, struct iovec *iov, uint32_t n, const struct sockaddr_in *to, int *first_errno);
 static void on_send_failed(uint32_t sock_id, int err, const void *data, size_t len, const struct sockaddr_in *to);
 
@@ -262,7 +262,8 @@ static int piloted(sock_t *s, const unsigned char *data, ssize_t n, const struct
   if (k < 0) return 0;
   struct sockaddr_in to = *from;
   int err = 0;
-  if (k == 1) err = -send_one(s, s->pilot->out[0].iov_base, s->pilot->out[0].iov_len, &to);
+  /* Staged without a copy: the pilot's packets stay alive until it is dropped, which submits first. */
+  if (k == 1) err = -send_one(s, s->pilot->out[0].iov_base, s->pilot->out[0].iov_len, &to, 0);
   else if (k > 1) send_iov(s, s->pilot->out, (uint32_t)k, &to, &err);
   if (err && st.cap - st.used >= HEADER_BYTES) error_record(s, err, ERR_SEND); /* lost: JS hears of it as of a send of its own */
   if (k > 0 && s->busy_us) spin(s->busy_us);
@@ -393,6 +394,7 @@ static int has_staged(const sock_t *s);
 
 static void drop_pilot(sock_t *s) {
   if (!s->pilot) return;
+  if (has_staged(s)) submit_staged(); /* it may be sent from the pilot's packets */
   pilot_free(s->pilot);
   free(s->pilot);
   s->pilot = NULL;
@@ -662,12 +664,12 @@ static void submit_staged(void) {
 /* Stage a datagram for s (inside a batch, nothing queued for s): at most one per socket per
  * submission, so a datagram refused with EAGAIN is queued before any later one of its socket.
  * 0, or -1 when the ring cannot take it (the caller sends it itself). */
-static int stage(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to) {
+static int stage(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to, int copy) {
   if (has_staged(s)) submit_staged();
   if (s->head) return -1; /* its staged datagram was refused (EAGAIN) and queued: this one goes behind it */
-  if (uring_stage_send(s->id, s->fd, data, len, to) < 0) {
+  if (uring_stage_send(s->id, s->fd, data, len, to, copy) < 0) {
     submit_staged(); /* the stage is full */
-    if (s->head || uring_stage_send(s->id, s->fd, data, len, to) < 0) return -1;
+    if (s->head || uring_stage_send(s->id, s->fd, data, len, to, copy) < 0) return -1;
   }
   s->staged_in = st.submit_gen;
   return 0;
@@ -676,9 +678,10 @@ static int stage(sock_t *s, const void *data, size_t len, const struct sockaddr_
 /* One datagram for s. Inside a batch (JS handling one) or a read (pilots answering ACKs), it is
  * staged on the ring and sent with the others when that ends (flush, on_epoll); errors come back as
  * records, like those of a queued datagram. Otherwise sendto(), and a full send buffer queues a copy.
+ * copy 0: data stays valid until the submission (a pilot's packets), so it is not copied to be staged.
  * 0, or -errno when the datagram was lost. */
-static int send_one(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to) {
-  if ((st.in_batch || st.reading) && s->uring && !s->head && stage(s, data, len, to) == 0) return 0;
+static int send_one(sock_t *s, const void *data, size_t len, const struct sockaddr_in *to, int copy) {
+  if ((st.in_batch || st.reading) && s->uring && !s->head && stage(s, data, len, to, copy) == 0) return 0;
   if (has_staged(s)) submit_staged(); /* keep the order of its datagrams */
   if (!s->head) {
     if (sendto(s->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to) >= 0) return 0;
@@ -794,7 +797,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct sockaddr_in to = ipv4_to(a, port);
-  int rc = send_one(s, data, len, &to);
+  int rc = send_one(s, data, len, &to, 1);
   napi_value r;
   napi_create_int32(env, rc, &r);
   return r;

@@ -162,14 +162,18 @@ static ssize_t send_now(const entry_t *e) {
   return sendto(e->fd, e->iov.iov_base, e->iov.iov_len, MSG_DONTWAIT, (const struct sockaddr *)&e->addr, sizeof e->addr) < 0 ? -errno : 0;
 }
 
-int uring_stage_send(uint32_t sock_id, int fd, const void *data, size_t len, const struct sockaddr_in *to) {
-  if (!uring_ready() || r.count >= r.entries || len > STAGE_BYTES - r.used) return -1;
+int uring_stage_send(uint32_t sock_id, int fd, const void *data, size_t len, const struct sockaddr_in *to, int copy) {
+  if (!uring_ready() || r.count >= r.entries || (copy && len > STAGE_BYTES - r.used)) return -1;
   entry_t *e = &r.sends[r.count++];
-  memcpy(r.stage + r.used, data, len);
-  e->iov.iov_base = r.stage + r.used;
   e->iov.iov_len = len;
-  r.used += (len + 7) & ~(size_t)7;
-  if (r.used > STAGE_BYTES) r.used = STAGE_BYTES;
+  if (copy) {
+    memcpy(r.stage + r.used, data, len);
+    e->iov.iov_base = r.stage + r.used;
+    r.used += (len + 7) & ~(size_t)7;
+    if (r.used > STAGE_BYTES) r.used = STAGE_BYTES;
+  } else {
+    e->iov.iov_base = (void *)data;
+  }
   e->addr = *to;
   point_msghdr(e);
   e->sock_id = sock_id;

@@ -38,9 +38,10 @@ int uring_init(void);
 /* Whether uring_init() succeeded and the ring has not been closed (or given up) since. */
 int uring_ready(void);
 
-/* Copy one datagram for fd (of socket sock_id) into the staging area; 0, or -1 when the stage is
+/* Stage one datagram for fd (of socket sock_id): copied into the staging area, or (copy 0) sent
+ * from data itself, which the caller keeps valid until the submission. 0, or -1 when the stage is
  * full (submit, then stage again). */
-int uring_stage_send(uint32_t sock_id, int fd, const void *data, size_t len, const struct sockaddr_in *to);
+int uring_stage_send(uint32_t sock_id, int fd, const void *data, size_t len, const struct sockaddr_in *to, int copy);
 
 /* Datagrams staged and not yet submitted. */
 unsigned uring_staged(void);

@@ -50,6 +50,8 @@ export interface TftpOptions {
   ioUring: boolean;
   /** Native transport: the addon answers in-order ACKs of cached octet files itself (native/pilot.h). */
   dataPlane: boolean;
+  /** Native transport: transfer sockets kept open ahead of need; finished transfers' sockets are closed once the server is quiet. */
+  socketPool: number;
 }
 
 export const optionsSchema: JsonSchema = {
@@ -119,6 +121,13 @@ export const optionsSchema: JsonSchema = {
       default: true,
       description: 'Native transport: the addon answers the in-order ACKs of transfers of cached octet files with the next DATA packets itself; JS handles the rest of each transfer (its start and end, timeouts, retransmissions, errors, other TIDs). false: JS answers every ACK.',
     },
+    socketPool: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4096,
+      default: 256,
+      description: 'Native transport: transfer sockets opened ahead of a boot storm (each still serves one transfer only: a fresh TID); sockets of finished transfers are closed once the server has been quiet for 50 ms. 0: every transfer opens and closes its own.',
+    },
   },
 };
 
@@ -145,4 +154,5 @@ export const DEFAULT_OPTIONS: TftpOptions = {
   transport: 'auto',
   ioUring: true,
   dataPlane: true,
+  socketPool: 256,
 };

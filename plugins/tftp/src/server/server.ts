@@ -26,6 +26,7 @@ import { FileCache, type CachedFile } from './file-cache';
 import { ChunkPackets, PrebuiltPackets, type PacketSource } from './packet-source';
 import { matchQuirk } from './quirks';
 import { ReadTransfer, type TransferEnd } from './read-transfer';
+import { SocketPool, type SocketHandlers } from './socket-pool';
 
 export interface TftpServerDeps {
   options: TftpOptions;
@@ -71,6 +72,8 @@ export class TftpServer {
   private native = false;
   /** Native sockets use io_uring (tftp.ioUring, where the kernel has it). */
   private ring = false;
+  /** Transfer sockets opened ahead of need (native transport, tftp.socketPool > 0). */
+  private pool: SocketPool | undefined;
   private lastBusyLog = 0;
   private busySinceLog = 0;
   private readonly transferStats = {
@@ -141,6 +144,10 @@ export class TftpServer {
     // native transport's shared batch buffer too. Each request is handed over on its own (immediate),
     // so a storm's first answers leave while the rest of the burst is still being read.
     this.listener = await this.openSocket(bind);
+    if (this.native && this.o.socketPool > 0) {
+      this.pool = new SocketPool((h) => bindNativeUdp(this.transferBind(h)), this.o.socketPool, (err) => this.logger.warn({ err }, 'tftp: cannot open more pooled transfer sockets'));
+      this.pool.fill();
+    }
     this.logger.info({ address: this.listener.local.address, port: this.listener.local.port, transport: this.transport, ioUring: this.ioUring }, 'tftp listening');
   }
 
@@ -155,6 +162,13 @@ export class TftpServer {
     this.listener = undefined;
     for (const s of [...this.sessions.values()]) s.transfer?.abort('server stopping', TftpErrorCode.NOT_DEFINED, 'server shutting down');
     await this.settle();
+    this.pool?.close();
+    this.pool = undefined;
+  }
+
+  /** How every transfer socket is bound; h: where its datagrams go. */
+  private transferBind(h: SocketHandlers): BindOptions {
+    return { address: this.o.address, port: 0, plugin: 'tftp', busyPollUs: this.o.busyPollUs, ioUring: this.ring, onMessage: h.onMessage, onError: h.onError };
   }
 
   /** Wait for request handlers in flight (not for running transfers). */
@@ -283,17 +297,12 @@ export class TftpServer {
     const n = negotiateRead(p.options, limits, p.mode === 'netascii' ? undefined : found.size);
     let socket: UdpSocket;
     try {
-      const bind: BindOptions = {
-        address: this.o.address,
-        port: 0,
-        plugin: 'tftp',
-        busyPollUs: this.o.busyPollUs,
-        ioUring: this.ring,
+      const h: SocketHandlers = {
         onMessage: (buf, src) => this.onTransferDatagram(session, buf, src),
         onError: (err) => this.logger.debug({ err, client: session.key }, 'tftp transfer socket error'),
       };
       // The native transport opens synchronously: no promise to wait for.
-      const opened = this.openSocket(bind);
+      const opened = this.pool ? this.pool.take(h) : this.openSocket(this.transferBind(h));
       socket = opened instanceof Promise ? await opened : opened;
     } catch (err) {
       await reader?.close().catch(() => undefined);
