@@ -40,6 +40,7 @@ static struct {
   size_t used;
   entry_t *recvs; /* RECV_SLOTS */
   unsigned char *slots;
+  uint8_t send_op; /* IORING_OP_SEND with its address (6.0), or IORING_OP_SENDMSG where that is refused */
   int receiving; /* uring_recv() is handing out results (its slots must stay mapped) */
   int give_up;   /* the ring failed while receiving was set: unmap once it ends */
   int leak;      /* the ring failed with requests taken and not completed: their memory is never freed */
@@ -90,6 +91,7 @@ int uring_init(void) {
   if (fd < 0) return err ? err : ENOSYS;
   r.fd = fd;
   r.entries = p.sq_entries;
+  r.send_op = IORING_OP_SEND;
   r.sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
   r.cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
   int single = (p.features & IORING_FEAT_SINGLE_MMAP) != 0;
@@ -195,8 +197,15 @@ static int run(entry_t *es, ssize_t *results, unsigned n, uint8_t op, uint32_t f
     memset(q, 0, sizeof *q);
     q->opcode = op;
     q->fd = es[i].fd;
-    q->addr = (uint64_t)(uintptr_t)&es[i].mh;
-    q->len = 1;
+    if (op == IORING_OP_SEND) { /* sendto(): the buffer itself, the address beside it (no msghdr to copy in) */
+      q->addr = (uint64_t)(uintptr_t)es[i].iov.iov_base;
+      q->len = (uint32_t)es[i].iov.iov_len;
+      q->addr2 = (uint64_t)(uintptr_t)&es[i].addr;
+      q->addr_len = sizeof es[i].addr;
+    } else {
+      q->addr = (uint64_t)(uintptr_t)&es[i].mh;
+      q->len = 1;
+    }
     q->msg_flags = flags;
     q->user_data = i;
     r.sq_array[idx] = idx;
@@ -225,6 +234,13 @@ static int run(entry_t *es, ssize_t *results, unsigned n, uint8_t op, uint32_t f
   return err;
 }
 
+/* Every one of a submission's n sends failed as an unconnected socket's send without an address does. */
+static int refused_address(unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    if (r.send_results[i] != -EDESTADDRREQ && r.send_results[i] != -EINVAL) return 0;
+  return 1;
+}
+
 void uring_submit_sends(uring_send_failed failed) {
   if (r.fd < 0 || r.count == 0) return;
   unsigned n = r.count;
@@ -243,7 +259,13 @@ void uring_submit_sends(uring_send_failed failed) {
   unsigned consumed;
   /* MSG_DONTWAIT: a full send buffer completes with -EAGAIN (the caller queues a copy and waits for
    * the socket to be writable, as after sendto) instead of being retried by the kernel later. */
-  int broken = run(r.sends, r.send_results, n, IORING_OP_SENDMSG, MSG_DONTWAIT, &consumed);
+  int broken = run(r.sends, r.send_results, n, r.send_op, MSG_DONTWAIT, &consumed);
+  if (!broken && r.send_op == IORING_OP_SEND && refused_address(n)) {
+    /* A kernel whose IORING_OP_SEND takes no address (before 6.0) refuses them all, and sent none:
+     * sendmsg from now on, these included. */
+    r.send_op = IORING_OP_SENDMSG;
+    broken = run(r.sends, r.send_results, n, r.send_op, MSG_DONTWAIT, &consumed);
+  }
   for (unsigned i = 0; i < n; i++) {
     entry_t *e = &r.sends[i];
     ssize_t res = r.send_results[i];

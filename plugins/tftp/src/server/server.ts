@@ -166,6 +166,12 @@ export class TftpServer {
     this.pool = undefined;
   }
 
+  /** A transfer's socket back to the pool, or closed. */
+  private closeTransferSocket(socket: UdpSocket): void {
+    if (this.pool) this.pool.release(socket);
+    else socket.close();
+  }
+
   /** How every transfer socket is bound; h: where its datagrams go. */
   private transferBind(h: SocketHandlers): BindOptions {
     return { address: this.o.address, port: 0, plugin: 'tftp', busyPollUs: this.o.busyPollUs, ioUring: this.ring, onMessage: h.onMessage, onError: h.onError };
@@ -197,7 +203,7 @@ export class TftpServer {
     const run = this.handleRequest(p, session)
       .catch((err: unknown) => {
         this.logger.error({ err, client: key }, 'tftp request handler failed');
-        session.socket?.close();
+        if (session.socket) this.closeTransferSocket(session.socket);
         this.release(session);
         this.endSession(session);
       })
@@ -313,7 +319,7 @@ export class TftpServer {
     }
     session.socket = socket;
     if (this.stopping) {
-      socket.close();
+      this.closeTransferSocket(socket);
       await reader?.close().catch(() => undefined);
       this.release(session);
       return;
@@ -333,7 +339,7 @@ export class TftpServer {
       sendMany: socket.sendMany ? (bufs) => socket.sendMany!(bufs, from) : undefined,
       stats,
       onEnd: (end) => {
-        socket.close();
+        this.closeTransferSocket(socket);
         void reader?.close().catch(() => undefined);
         this.release(session);
         this.finished(end, from, detail, started);

@@ -14,8 +14,6 @@ const DROP: SocketHandlers = { onMessage: () => undefined, onError: () => undefi
 
 interface Slot {
   socket: UdpSocket;
-  /** What the transfer holds: the socket, with close() handing it back here. */
-  view: UdpSocket;
   h: SocketHandlers;
 }
 
@@ -23,12 +21,14 @@ interface Slot {
  * Transfer sockets opened ahead of a boot storm, and closed after it. Opening one (socket, bind,
  * its port, the poll registration) and closing it are five system calls and a few allocations, on
  * the path of every request of a storm. The pool keeps `size` sockets open; each is handed to one
- * transfer only, so every transfer still gets a fresh TID. A finished transfer's socket delivers
+ * transfer only, so every transfer still gets a fresh TID. A released (finished) transfer's socket delivers
  * nothing from then on, and is closed with the others once the server has been quiet for QUIET_MS
  * (or at once when `size` of them wait); the pool is refilled at the same moments.
  */
 export class SocketPool {
   private readonly ready: Slot[] = [];
+  /** Every socket taken and not yet given back, with its slot. */
+  private readonly taken = new Map<UdpSocket, Slot>();
   private retired: UdpSocket[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastBusy = 0;
@@ -55,12 +55,27 @@ export class SocketPool {
     }
   }
 
-  /** A socket for one transfer, delivering to h; its close() gives it back. Throws when none can be opened. */
+  /** A socket for one transfer, delivering to h; give it back with release(). Throws when none can be opened. */
   take(h: SocketHandlers): UdpSocket {
     const slot = this.ready.pop() ?? this.slot();
     slot.h = h;
+    this.taken.set(slot.socket, slot);
     this.busy();
-    return slot.view;
+    return slot.socket;
+  }
+
+  /** The transfer is over: its socket delivers nothing from now on, and is closed once the server is quiet. */
+  release(socket: UdpSocket): void {
+    const slot = this.taken.get(socket);
+    if (!slot) return;
+    this.taken.delete(socket);
+    slot.h = DROP;
+    const s = socket as UdpSocket & { unpilot?: () => unknown };
+    s.unpilot?.(); // nothing is answered on it any more
+    if (this.stopped) return s.close();
+    this.retired.push(s);
+    if (this.retired.length >= Math.max(this.size, 1)) this.closeRetired();
+    this.busy();
   }
 
   /** Close every socket (the server stops). */
@@ -69,27 +84,15 @@ export class SocketPool {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const s of this.ready.splice(0)) s.socket.close();
+    for (const s of this.taken.keys()) s.close();
+    this.taken.clear();
     this.closeRetired();
   }
 
   private slot(): Slot {
-    const slot = { h: DROP } as Slot;
+    const slot: Slot = { socket: undefined as unknown as UdpSocket, h: DROP };
     slot.socket = this.open({ onMessage: (buf, from) => slot.h.onMessage(buf, from), onError: (err) => slot.h.onError(err) });
-    const view = Object.create(slot.socket) as UdpSocket;
-    view.close = () => this.retire(slot);
-    slot.view = view;
     return slot;
-  }
-
-  private retire(slot: Slot): void {
-    if (slot.h === DROP) return;
-    slot.h = DROP;
-    const s = slot.socket as UdpSocket & { unpilot?: () => unknown };
-    s.unpilot?.(); // nothing is answered on it any more
-    if (this.stopped) return s.close();
-    this.retired.push(s);
-    if (this.retired.length >= Math.max(this.size, 1)) this.closeRetired();
-    this.busy();
   }
 
   private closeRetired(): void {
