@@ -25,7 +25,13 @@
  * transfer sockets on node:dgram instead of the batched native transport, `pureboot-sendto` PureBoot
  * on the native transport without io_uring: one sendto per datagram), BENCH_SCENARIOS
  * (comma-separated: lockstep, window, parallel, storm, storm-node; all by default), BENCH_WARMUP
- * (warm-up passes of every scenario on every server before the measured rounds; 1).
+ * (warm-up passes of every scenario on every server before the measured rounds; 1, and 20 of the
+ * storms, which take a tenth of a second: a long-running PureBoot has long had its per-request code
+ * compiled by V8, and 20 storms are 4 000 requests).
+ *
+ * Each run starts SETTLE_MS after the one before it. PureBoot closes the sockets of finished
+ * transfers, and refills its socket pool, once it has been quiet for 50 ms (tftp.socketPool); run
+ * back to back, that work of PureBoot's would land in the next server's run, on the same core.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,7 +49,9 @@ const PARALLEL = 20;
 const STORM = 200;
 const ROUNDS = Number(process.env.PB_BENCH_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_SERVERS?.split(',').map((x) => x.trim().toLowerCase());
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+const WARMUP = process.env.BENCH_WARMUP === undefined ? undefined : Number(process.env.BENCH_WARMUP);
+const STORM_WARMUP = 20;
+const SETTLE_MS = 200;
 const SCENARIOS = process.env.BENCH_SCENARIOS?.split(',').map((x) => x.trim().toLowerCase());
 const node = process.execPath;
 
@@ -131,12 +139,16 @@ async function main(): Promise<void> {
     }
     if (!running.some((r) => r.s.name === 'PureBoot')) throw new Error('PureBoot did not start');
 
-    // Warm-up: WARMUP passes of every scenario on every server (JIT, page cache, the hot-file cache).
-    for (let pass = 0; pass < WARMUP; pass++) for (const sc of scenarios) for (const { s } of running) await driver(sc.args(s.port));
+    // Warm-up: passes of every scenario on every server (JIT, page cache, the hot-file cache).
+    for (const sc of scenarios) {
+      const passes = WARMUP ?? (sc.key.startsWith('storm') ? STORM_WARMUP : 1);
+      for (let pass = 0; pass < passes; pass++) for (const { s } of running) await driver(sc.args(s.port));
+    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, sc] of scenarios.entries()) {
         const order = running.map((_, k) => running[(k + round + i) % running.length]);
         for (const { s } of order) {
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
           const cpu0 = cpuSeconds(0);
           const r = await driver(sc.args(s.port));
           r.serverCpu = cpuSeconds(0) - cpu0;
