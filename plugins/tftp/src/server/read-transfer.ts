@@ -348,7 +348,7 @@ export class ReadTransfer {
       this.o.stats.bytes(at.bytes);
     }
     this.highestSent = Math.max(this.highestSent, at.highestSent);
-    while (this.produced < at.nextSend - 1) this.produce(this.produced + 1, this.o.source.packet(this.produced + 1) as Buffer);
+    if (this.produced < at.nextSend - 1) this.produce(at.nextSend - 1, this.o.source.packet(at.nextSend - 1) as Buffer); // all in memory: nothing to read
     this.nextSend = at.nextSend;
     if (at.lastAcked > this.lastAcked) {
       this.lastAcked = at.lastAcked;

@@ -273,14 +273,14 @@ export class TftpServer {
   private async startTransfer(p: RequestPacket, session: Session, found: FileFound, started: number): Promise<void> {
     const from = session.remote;
     const known = this.directory.get(from.address);
-    let producer: ChunkProducer;
+    let producer: ChunkProducer | undefined; // none for a cached octet file: its packets are prebuilt
     let reader: FileReader | undefined;
     let cachedFile: CachedFile | undefined;
     try {
       if (this.cache.cacheable(found)) {
         cachedFile = this.cache.loaded(p.filename, found) ?? (await this.cache.get(p.filename, found));
         (cachedFile.hit ? this.metrics.cacheHits : this.metrics.cacheLoads).inc(NO_LABELS);
-        producer = bufferChunks(cachedFile.data);
+        if (p.mode !== 'octet') producer = bufferChunks(cachedFile.data);
       } else {
         reader = await found.open();
         producer = readerChunks(reader, found.size, this.o.readChunkBytes);
@@ -292,7 +292,7 @@ export class TftpServer {
       this.event('tftp.failed', from, known?.mac, { path: p.filename, reason: 'open-failed', durationMs: Date.now() - started });
       return;
     }
-    if (p.mode === 'netascii') producer = netasciiChunks(producer);
+    if (p.mode === 'netascii') producer = netasciiChunks(producer!);
     const quirk = matchQuirk(this.o.quirks, known);
     const limits: NegotiationLimits = {
       blksizeMax: Math.min(this.o.blksizeMax, quirk?.blksizeMax ?? Infinity),
@@ -326,7 +326,7 @@ export class TftpServer {
     }
     const timeoutMs = n.timeoutSec !== undefined ? n.timeoutSec * 1000 : this.o.timeoutMs;
     const detail = { path: p.filename, mode: p.mode, blksize: n.blksize, windowsize: n.windowsize, tsize: n.tsize, size: found.size, source: found.source, cached: cachedFile !== undefined, client: session.key };
-    this.event('tftp.start', from, known?.mac, detail);
+    this.event('tftp.start', from, known?.mac, { ...detail });
     const stats = this.transferStats;
     const pilot = this.o.dataPlane && 'pilot' in socket ? (socket as NativeUdpSocket) : undefined;
     const transfer = new ReadTransfer({
@@ -428,8 +428,11 @@ export class TftpServer {
     this.busySinceLog = 0;
   }
 
+  /** A boot event; it takes `detail` over (the client and MAC are added to it). */
   private event(kind: 'tftp.start' | 'tftp.done' | 'tftp.failed', from: Endpoint, mac: string | undefined, detail: Record<string, unknown>): void {
-    const ev: BootEvent = { mac, address: from.address, at: this.clock.now(), source: 'tftp', kind, detail: { ...detail, client: `${from.address}:${from.port}`, ...(mac ? { mac } : {}) } };
+    detail.client = `${from.address}:${from.port}`;
+    if (mac) detail.mac = mac;
+    const ev: BootEvent = { mac, address: from.address, at: this.clock.now(), source: 'tftp', kind, detail };
     void notify(this.hooks.bootEvent, ev, this.logger);
   }
 }
@@ -438,7 +441,7 @@ export class TftpServer {
 const ARENA_BYTES = 65536;
 
 /** Cached octet files are sent from their shared prebuilt packets; everything else is cut as it streams. */
-function packetSource(cached: CachedFile | undefined, mode: string, producer: ChunkProducer, blksize: number, socket: UdpSocket): PacketSource {
+function packetSource(cached: CachedFile | undefined, mode: string, producer: ChunkProducer | undefined, blksize: number, socket: UdpSocket): PacketSource {
   if (cached && mode === 'octet') return new PrebuiltPackets(cached.packets(blksize), blksize);
-  return new ChunkPackets(producer, blksize, ARENA_BYTES, () => socket.pendingSends() === 0);
+  return new ChunkPackets(producer!, blksize, ARENA_BYTES, () => socket.pendingSends() === 0);
 }

@@ -25,10 +25,6 @@ interface UdpBatchAddon {
   unpilot(id: number): 0 | [number, number, number, number, number, number];
 }
 
-type Receiver = (buf: Buffer, address: number, port: number) => void;
-/** `send`: a datagram the kernel refused after its send() returned (queued, or batched on io_uring); otherwise a failed read. */
-type ErrorReceiver = (errno: number, send: boolean) => void;
-
 const HEADER_BYTES = 12;
 /** Socket ids are (generation << 20) | slot (udp_batch.c): a reused slot never gets an old id. */
 const SLOT_MASK = 0xfffff;
@@ -40,10 +36,9 @@ const BATCH_BYTES = 1 << 20;
 let addon: UdpBatchAddon | undefined;
 let loadProblem: string | undefined;
 let shared: Buffer;
-/** By slot: the open socket's id and its receiver. */
+/** By slot: the open socket's id, and the socket. */
 const receiverIds: number[] = [];
-const receivers: (Receiver | undefined)[] = [];
-const errorReceivers: (ErrorReceiver | undefined)[] = [];
+const receivers: (NativeSocket | undefined)[] = [];
 
 /**
  * One JS call per event-loop turn with every datagram the sockets received in it. A receiver that
@@ -61,8 +56,8 @@ function onBatch(count: number): void {
     // A record of a socket closed earlier in this turn (its slot now empty or someone else's) is dropped.
     if (receiverIds[slot] === id) {
       try {
-        if (len === ERROR_RECORD) errorReceivers[slot]!(b.readInt32LE(off + 4), b.readUInt16LE(off + 8) === 1);
-        else receivers[slot]!(b.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), b.readUInt32BE(off + 4), b.readUInt16LE(off + 8));
+        if (len === ERROR_RECORD) receivers[slot]!.failed(b.readInt32LE(off + 4), b.readUInt16LE(off + 8) === 1);
+        else receivers[slot]!.received(b.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), b.readUInt32BE(off + 4), b.readUInt16LE(off + 8));
       } catch (err) {
         failure ??= { err };
       }
@@ -171,70 +166,106 @@ export function bindNativeUdp(o: BindOptions): NativeUdpSocket {
   } catch (err) {
     throw bindError(err as NodeJS.ErrnoException, { protocol: 'udp', address: o.address, port: o.port, plugin: o.plugin });
   }
+  const s = new NativeSocket(a, id, port, o);
+  receiverIds[id & SLOT_MASK] = id;
+  receivers[id & SLOT_MASK] = s;
+  return s;
+}
+
+/**
+ * One socket of the addon. A class, not an object of closures: a boot storm opens hundreds of
+ * these (the transfer socket pool keeps them open ahead of need), each one shape with its methods
+ * on the prototype.
+ */
+class NativeSocket implements NativeUdpSocket {
+  readonly local: Endpoint;
+  private closed = false;
+  private readonly busyUs: number;
   // The peer is nearly always the same endpoint: keep its object and its number form.
-  let lastFromA = -1;
-  let lastFromPort = -1;
-  let lastFrom: Endpoint = { address: '', port: 0 };
-  let lastTo: Endpoint | undefined;
-  let lastToA = 0;
-  const addressOf = (to: Endpoint): number => {
-    if (to !== lastTo) {
-      lastTo = to;
-      lastToA = ipv4ToU32(to.address);
+  private lastFromA = -1;
+  private lastFromPort = -1;
+  private lastFrom: Endpoint = { address: '', port: 0 };
+  private lastTo: Endpoint | undefined;
+  private lastToA = 0;
+
+  constructor(
+    private readonly a: UdpBatchAddon,
+    private readonly id: number,
+    port: number,
+    private readonly o: BindOptions,
+  ) {
+    this.local = { address: o.address, port };
+    this.busyUs = o.busyPollUs ?? 0;
+  }
+
+  /** A datagram from the addon's batch (onBatch). */
+  received(buf: Buffer, addr: number, srcPort: number): void {
+    if (addr !== this.lastFromA || srcPort !== this.lastFromPort) {
+      this.lastFromA = addr;
+      this.lastFromPort = srcPort;
+      this.lastFrom = { address: u32ToIpv4(addr), port: srcPort };
     }
-    return lastToA;
-  };
-  const slot = id & SLOT_MASK;
-  receiverIds[slot] = id;
-  errorReceivers[slot] = (errno, send) =>
-    o.onError(
+    this.o.onMessage(buf, this.lastFrom);
+  }
+
+  /** An error record: a datagram refused after its send() returned (send), or a failed read. */
+  failed(errno: number, send: boolean): void {
+    const at = `${this.o.address}:${this.local.port}`;
+    this.o.onError(
       send
-        ? sysError(`a datagram from ${o.address}:${port} sent after its call (queued, or batched on io_uring) was refused`, errno, 'sendto')
-        : sysError(`receive on ${o.address}:${port} failed`, errno, 'recvfrom'),
+        ? sysError(`a datagram from ${at} sent after its call (queued, or batched on io_uring) was refused`, errno, 'sendto')
+        : sysError(`receive on ${at} failed`, errno, 'recvfrom'),
     );
-  receivers[slot] = (buf, addr, srcPort) => {
-    if (addr !== lastFromA || srcPort !== lastFromPort) {
-      lastFromA = addr;
-      lastFromPort = srcPort;
-      lastFrom = { address: u32ToIpv4(addr), port: srcPort };
+  }
+
+  private addressOf(to: Endpoint): number {
+    if (to !== this.lastTo) {
+      this.lastTo = to;
+      this.lastToA = ipv4ToU32(to.address);
     }
-    o.onMessage(buf, lastFrom);
-  };
-  const busyUs = o.busyPollUs ?? 0;
-  let closed = false;
-  return {
-    local: { address: o.address, port },
-    send(buf, to) {
-      if (closed) return;
-      const rc = a.send(id, buf, addressOf(to), to.port);
-      if (rc < 0) o.onError(sysError(`send to ${to.address}:${to.port} failed`, -rc, 'sendto'));
-      if (busyUs > 0) busyPoller.poke(busyUs);
-    },
-    sendMany(bufs, to) {
-      if (closed || bufs.length === 0) return;
-      const r = a.sendMany(id, bufs, addressOf(to), to.port);
-      if (r !== 0) o.onError(sysError(`send to ${to.address}:${to.port}: ${r[0]} of ${bufs.length} datagrams refused`, r[1], 'sendmmsg'));
-      if (busyUs > 0) busyPoller.poke(busyUs);
-    },
-    // A datagram the kernel could not take at once is copied into the addon's queue, so no caller's
-    // buffer is ever still in use after send() returns.
-    pendingSends: () => 0,
-    queuedCopies: () => (closed ? 0 : a.pending(id)),
-    pilot(packets, blksize, window, state, to) {
-      if (!closed) a.pilot(id, packets, blksize, window, state.lastAcked, state.nextSend, state.highestSent, ipv4ToU32(to.address), to.port, busyUs);
-    },
-    unpilot() {
-      const r = closed ? 0 : a.unpilot(id);
-      return r === 0 ? undefined : { lastAcked: r[0], nextSend: r[1], highestSent: r[2], bytes: r[3], idleMs: r[4], packets: r[5] };
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      receiverIds[slot] = -1;
-      receivers[slot] = undefined;
-      errorReceivers[slot] = undefined;
-      const rc = a.close(id);
-      if (rc < 0) o.onError(sysError(`a datagram from ${o.address}:${port} sent before close was refused`, -rc, 'sendto'));
-    },
-  };
+    return this.lastToA;
+  }
+
+  send(buf: Buffer, to: Endpoint): void {
+    if (this.closed) return;
+    const rc = this.a.send(this.id, buf, this.addressOf(to), to.port);
+    if (rc < 0) this.o.onError(sysError(`send to ${to.address}:${to.port} failed`, -rc, 'sendto'));
+    if (this.busyUs > 0) busyPoller.poke(this.busyUs);
+  }
+
+  sendMany(bufs: Buffer[], to: Endpoint): void {
+    if (this.closed || bufs.length === 0) return;
+    const r = this.a.sendMany(this.id, bufs, this.addressOf(to), to.port);
+    if (r !== 0) this.o.onError(sysError(`send to ${to.address}:${to.port}: ${r[0]} of ${bufs.length} datagrams refused`, r[1], 'sendmmsg'));
+    if (this.busyUs > 0) busyPoller.poke(this.busyUs);
+  }
+
+  // A datagram the kernel could not take at once is copied into the addon's queue, so no caller's
+  // buffer is ever still in use after send() returns.
+  pendingSends(): number {
+    return 0;
+  }
+
+  queuedCopies(): number {
+    return this.closed ? 0 : this.a.pending(this.id);
+  }
+
+  pilot(packets: Buffer, blksize: number, window: number, state: PilotState, to: Endpoint): void {
+    if (!this.closed) this.a.pilot(this.id, packets, blksize, window, state.lastAcked, state.nextSend, state.highestSent, ipv4ToU32(to.address), to.port, this.busyUs);
+  }
+
+  unpilot(): PilotReport | undefined {
+    const r = this.closed ? 0 : this.a.unpilot(this.id);
+    return r === 0 ? undefined : { lastAcked: r[0], nextSend: r[1], highestSent: r[2], bytes: r[3], idleMs: r[4], packets: r[5] };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const slot = this.id & SLOT_MASK;
+    receiverIds[slot] = -1;
+    receivers[slot] = undefined;
+    const rc = this.a.close(this.id);
+    if (rc < 0) this.o.onError(sysError(`a datagram from ${this.o.address}:${this.local.port} sent before close was refused`, -rc, 'sendto'));
+  }
 }
