@@ -32,7 +32,9 @@ void pilot_free(pilot_t *p) {
 
 int pilot_answer(pilot_t *p, const unsigned char *data, size_t len, uint32_t from_addr, uint16_t from_port, uint64_t now) {
   if (!p->on) return -1;
-  if (from_addr != p->peer_addr || from_port != p->peer_port || len < 4 || data[0] != 0 || data[1] != 4) goto off;
+  /* Another TID: JS answers it with ERROR 5, which touches nothing of the transfer; the pilot stays. */
+  if (from_addr != p->peer_addr || from_port != p->peer_port) return -1;
+  if (len < 4 || data[0] != 0 || data[1] != 4) goto off;
   /* The absolute block in [last_acked, last_acked + 65535] with these low 16 bits (rollover). */
   uint32_t b16 = (uint32_t)data[2] << 8 | data[3];
   uint32_t abs = p->last_acked + ((b16 - (p->last_acked & 0xffff)) & 0xffff);

@@ -8,8 +8,8 @@
  * the last block on the wire, when more blocks remain. That ACK moves the window and the pilot puts
  * the next blocks of the window on the wire. Anything else turns the pilot off, and the datagram goes
  * to JS, which reads the pilot's state and carries on: a duplicate or stale ACK, an ACK inside the
- * window (RFC 7440: the client missed a block), the final block's ACK, an ERROR, a datagram from
- * another TID, garbage. JS keeps the timers, retransmissions, counters and events; it hands in-order
+ * window (RFC 7440: the client missed a block), the final block's ACK, an ERROR, garbage. A datagram
+ * from another TID goes to JS too (it answers ERROR 5), and the pilot stays on. JS keeps the timers, retransmissions, counters and events; it hands in-order
  * ACKs back to the pilot whenever its own state is settled.
  *
  * Pure: no I/O. udp_batch.c sends what pilot_answer() returns.
@@ -46,7 +46,7 @@ int pilot_init(pilot_t *p, const unsigned char *arena, size_t arena_len, uint32_
 void pilot_free(pilot_t *p);
 
 /* A datagram on the pilot's socket: how many packets to send now (p->out[0..k), k >= 0), or -1: it
- * is not the pilot's to answer; the pilot is off and the datagram goes to JS. */
+ * is not the pilot's to answer and goes to JS; the pilot is off unless it came from another TID. */
 int pilot_answer(pilot_t *p, const unsigned char *data, size_t len, uint32_t from_addr, uint16_t from_port, uint64_t now);
 
 #endif

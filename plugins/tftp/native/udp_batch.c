@@ -255,7 +255,8 @@ static void spin(uint32_t us) {
 }
 
 /* A datagram for a socket with a pilot: 1 when the pilot answered it (its DATA are sent or staged),
- * 0 when it goes to JS (the pilot is off now; JS takes its state with unpilot()). */
+ * 0 when it goes to JS (the pilot is off now, unless the datagram came from another TID; JS takes
+ * its state with unpilot()). */
 static int piloted(sock_t *s, const unsigned char *data, ssize_t n, const struct sockaddr_in *from) {
   if (n < 0) return 0;
   int k = pilot_answer(s->pilot, data, (size_t)n, from->sin_addr.s_addr, from->sin_port, uv_now(st.loop));
@@ -398,7 +399,8 @@ static void drop_pilot(sock_t *s) {
   pilot_free(s->pilot);
   free(s->pilot);
   s->pilot = NULL;
-  napi_delete_reference(st.env, s->pilot_ref);
+  /* After a ring failure the kernel may still read packets it was given without a copy: keep them. */
+  if (!uring_leaked()) napi_delete_reference(st.env, s->pilot_ref);
   s->pilot_ref = NULL;
 }
 

@@ -48,7 +48,15 @@ static struct {
   ssize_t *recv_results;
 } r = {.fd = -1};
 
+/* A failed ring kept requests the kernel took and never completed: memory they point to may still be read. */
+static int leaked_ever;
+
+int uring_leaked(void) {
+  return leaked_ever;
+}
+
 static void unmap(void) {
+  if (r.leak) leaked_ever = 1;
   if (r.sqes) munmap(r.sqes, r.sqes_len);
   if (r.cq_ptr && r.cq_ptr != r.sq_ptr) munmap(r.cq_ptr, r.cq_len);
   if (r.sq_ptr) munmap(r.sq_ptr, r.sq_len);
@@ -254,6 +262,7 @@ void uring_submit_sends(uring_send_failed failed) {
       if (res < 0) failed(e->sock_id, (int)-res, e->iov.iov_base, e->iov.iov_len, &e->addr);
     }
     r.used = 0;
+    if (r.give_up && !r.receiving) unmap(); /* a ring given up during a read, with sends staged then */
     return;
   }
   unsigned consumed;
@@ -319,7 +328,9 @@ int uring_recv(const int *fds, uint32_t n, size_t maxlen, uring_received receive
     received(i, res, e->iov.iov_base, &e->addr);
   }
   r.receiving = 0;
-  if (broken || r.give_up) unmap();
+  /* Datagrams staged before or during this read (the pilots' answers) still go out, with sendto, at
+   * the next submission, which then lets the ring go. */
+  if ((broken || r.give_up) && r.count == 0) unmap();
   return 0;
 }
 

@@ -59,6 +59,10 @@ unsigned uring_recv_max(void);
  * Should the ring fail under it, what it did not read is read with recvfrom, and the ring is given up. */
 int uring_recv(const int *fds, uint32_t n, size_t maxlen, uring_received received);
 
+/* Whether a ring failed with requests taken and never completed (their memory must never be freed:
+ * data staged without a copy included). */
+int uring_leaked(void);
+
 /* Submit what is staged, then release the ring. */
 void uring_close(uring_send_failed failed);
 

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { parsePacket, type TftpOption } from '../src/codec/packet';
 import { bufferChunks } from '../src/server/block-source';
-import { ChunkPackets } from '../src/server/packet-source';
+import { ChunkPackets, PrebuiltPackets, packetize } from '../src/server/packet-source';
 import { ReadTransfer, type TransferEnd } from '../src/server/read-transfer';
+import type { PilotState } from '../src/transport/native-udp';
 
 /** The transfer state machine alone: a fake wire and fake timers (no sockets, no real time). */
 function setup(o: { size: number; blksize?: number; windowsize?: number; oack?: TftpOption[]; retries?: number; many?: boolean }) {
@@ -38,6 +39,49 @@ function setup(o: { size: number; blksize?: number; windowsize?: number; oack?: 
 }
 
 const ack = (block: number) => ({ op: 'ACK' as const, block: block & 0xffff });
+
+/**
+ * A transfer of prebuilt packets with a fake data plane standing in for the addon's pilot: step()
+ * takes the next in-order ACK as the pilot would (no call into the transfer).
+ */
+function piloted(blocks: number) {
+  const blksize = 512;
+  const source = new PrebuiltPackets(packetize(Buffer.alloc(blksize * (blocks - 1) + 10, 1), blksize), blksize);
+  let at: (PilotState & { bytes: number; packets: number; progressAt: number }) | undefined;
+  let engages = 0;
+  const sent: number[] = [];
+  const ends: TransferEnd[] = [];
+  const t = new ReadTransfer({
+    source,
+    windowsize: 1,
+    oack: [],
+    timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
+    send: (buf) => void sent.push(buf.readUInt16BE(2)),
+    stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
+    onEnd: (e) => void ends.push(e),
+    dataPlane: {
+      engage: (_p, _b, _w, s) => {
+        engages++;
+        at = { ...s, bytes: 0, packets: 0, progressAt: Date.now() };
+      },
+      disengage: () => {
+        const s = at;
+        at = undefined;
+        return s && { lastAcked: s.lastAcked, nextSend: s.nextSend, highestSent: s.highestSent, bytes: s.bytes, packets: s.packets, idleMs: Date.now() - s.progressAt };
+      },
+    },
+  });
+  const step = () => {
+    if (!at || at.nextSend > blocks - 1) return false;
+    at.lastAcked = at.nextSend - 1;
+    at.highestSent = at.nextSend++;
+    at.packets++;
+    at.bytes += blksize;
+    at.progressAt = Date.now();
+    return true;
+  };
+  return { t, step, sent, ends, engages: () => engages };
+}
 
 describe('tftp: ReadTransfer state machine', () => {
   let clock: sinon.SinonFakeTimers;
@@ -292,5 +336,37 @@ describe('tftp: ReadTransfer state machine', () => {
     b.t.abort('server stopping');
     expect(b.sent.at(-1)?.op).to.equal('ERROR');
     expect(b.ends[0]).to.include({ ok: false, reason: 'server stopping' });
+  });
+
+  it('with a data plane: one timer however long the pilot runs, no retransmission while it progresses, and the deadline runs from its last ACK', async () => {
+    const { t, step, sent, ends } = piloted(400);
+    t.start();
+    expect(sent).to.deep.equal([1]);
+    // The pilot takes an ACK every 5 ms for 1.5 s: the transfer's timer goes off every 100 ms and
+    // finds progress each time.
+    for (let i = 0; i < 300; i++) {
+      step();
+      await clock.tickAsync(5);
+      expect(clock.countTimers(), `timers after ${(i + 1) * 5} ms`).to.be.at.most(1);
+    }
+    expect(sent).to.deep.equal([1]); // JS sent nothing more: no retransmission
+    // The client goes quiet (the pilot's last ACK was 5 ms ago, for block 300): block 301 goes out
+    // again 100 ms after that ACK, not before.
+    await clock.tickAsync(90);
+    expect(sent).to.deep.equal([1]);
+    await clock.tickAsync(10);
+    expect(sent).to.deep.equal([1, 301]);
+    expect(ends).to.have.length(0);
+  });
+
+  it('with a data plane: an ACK JS handles (a duplicate) hands the transfer back to it afterwards', async () => {
+    const { t, step, sent, engages } = piloted(10);
+    t.start();
+    expect(engages()).to.equal(1);
+    step(); // the pilot took ACK 1 and sent block 2
+    t.onPacket(ack(1)); // a duplicate, which the pilot hands to JS: no DATA for it
+    expect(sent).to.deep.equal([1]);
+    expect(engages()).to.equal(2);
+    expect(step()).to.equal(true); // and the pilot carries on from ACK 2
   });
 });

@@ -124,6 +124,7 @@ export class ReadTransfer {
     if (p.op === 'ACK') this.onAck(p.block);
     else if (p.op === 'ERROR') this.finish({ ok: false, reason: `client sent ERROR ${p.code}: ${p.message.slice(0, 100)}`, clientError: { code: p.code, message: p.message } });
     // DATA, OACK or a request on a transfer socket: not part of a read transfer; ignored.
+    else this.engage();
   }
 
   /** Abort (server stopping, read failure): tell the client and end. */
@@ -294,8 +295,11 @@ export class ReadTransfer {
     this.sync();
     const left = this.deadline - this.now();
     if (left > 0) {
-      this.timerAt = this.deadline;
-      this.timer = setTimeout(() => this.onTimer(), left);
+      // sync() may have armed a timer already (the pilot's progress moved the deadline).
+      if (!this.timer) {
+        this.timerAt = this.deadline;
+        this.timer = setTimeout(() => this.onTimer(), left);
+      }
       this.engage();
       return;
     }
@@ -332,8 +336,12 @@ export class ReadTransfer {
     const wire = this.o.source.wire;
     if (!plane || !wire || this.engaged || this.ended || this.awaitingOack || this.reading) return;
     if (this.nextSend - 1 <= this.lastAcked || (this.finalBlock !== undefined && this.nextSend > this.finalBlock)) return;
-    plane.engage(wire, this.o.source.blksize, this.o.windowsize, { lastAcked: this.lastAcked, nextSend: this.nextSend, highestSent: this.highestSent });
-    this.engaged = true;
+    try {
+      plane.engage(wire, this.o.source.blksize, this.o.windowsize, { lastAcked: this.lastAcked, nextSend: this.nextSend, highestSent: this.highestSent });
+      this.engaged = true;
+    } catch {
+      // The addon could not take it (out of memory): JS answers the ACKs, as without a data plane.
+    }
   }
 
   /** Take the state back from the data plane: the blocks it sent, and the ACKs it took as progress. */
