@@ -20,6 +20,10 @@
  * datagram staged at a time, so that stays in order. Anything that must not wait (a send outside a
  * batch, sendMany, a close) first submits what that socket has staged.
  *
+ * A socket with a pilot (pilot.h: a transfer of a cached file) has its in-order ACKs answered as
+ * they are read, with the next prebuilt DATA packets, staged on the ring for the end of the wake-up;
+ * only what the pilot does not take becomes a record for JS.
+ *
  * Record layout in the shared buffer, each record 4-byte aligned, integers in host byte order:
  *   u32 socket id | u8[4] source IPv4 address | u16 source port | u16 length | data
  * A failed read is a record of length ERROR_RECORD with the errno (i32) in place of the address.
