@@ -40,6 +40,18 @@ function setup(o: { size: number; blksize?: number; windowsize?: number; oack?: 
 
 const ack = (block: number) => ({ op: 'ACK' as const, block: block & 0xffff });
 
+/** Lock-step options with a 100 ms timeout and 3 retries; block numbers sent go to `sent`, ends to `ends`. */
+function lockstep(sent: number[], ends: TransferEnd[]) {
+  return {
+    windowsize: 1,
+    oack: [],
+    timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
+    send: (buf: Buffer) => void sent.push(buf.readUInt16BE(2)),
+    stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
+    onEnd: (e: TransferEnd) => void ends.push(e),
+  };
+}
+
 /**
  * A transfer of prebuilt packets with a fake data plane standing in for the addon's pilot: step()
  * takes the next in-order ACK as the pilot would (no call into the transfer).
@@ -52,13 +64,8 @@ function piloted(blocks: number) {
   const sent: number[] = [];
   const ends: TransferEnd[] = [];
   const t = new ReadTransfer({
+    ...lockstep(sent, ends),
     source,
-    windowsize: 1,
-    oack: [],
-    timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
-    send: (buf) => void sent.push(buf.readUInt16BE(2)),
-    stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
-    onEnd: (e) => void ends.push(e),
     dataPlane: {
       engage: (_p, _b, _w, s) => {
         engages++;
@@ -119,12 +126,7 @@ describe('tftp: ReadTransfer state machine', () => {
     const t = new ReadTransfer({
       // Block 1 comes at once, block 2 never (a stalled network root).
       source: { blksize: 512, packet: (n: number) => (n === 1 ? Buffer.concat([Buffer.from([0, 3, 0, 1]), Buffer.alloc(512)]) : new Promise<Buffer>(() => undefined)), release: () => undefined },
-      windowsize: 1,
-      oack: [],
-      timing: { timeoutMs: 100, backoff: 2, maxTimeoutMs: 1000, retries: 3 },
-      send: (buf) => void sent.push(buf.readUInt16BE(2)),
-      stats: { retransmit: () => undefined, duplicateAck: () => undefined, bytes: () => undefined },
-      onEnd: (e) => void ends.push(e),
+      ...lockstep(sent, ends),
     });
     t.start();
     await clock.tickAsync(0);
